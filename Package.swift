@@ -1,0 +1,65 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "KafkaKit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "KafkaKit", targets: ["KafkaKit"]),
+        .executable(name: "QuickStart", targets: ["QuickStart"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibrdkafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"]), .brew(["librdkafka"])]
+        ),
+        .target(
+            name: "KafkaKit",
+            dependencies: [
+                "CLibrdkafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "QuickStart",
+            dependencies: ["KafkaKit", .product(name: "Logging", package: "swift-log")],
+            path: "Examples/QuickStart",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "ProducerBenchmark",
+            dependencies: ["KafkaKit", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/ProducerBenchmark",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "KafkaKitTestSupport",
+            dependencies: ["KafkaKit", "CLibrdkafka"],
+            path: "Tests/KafkaKitTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaKitTests",
+            dependencies: ["KafkaKit", "KafkaKitTestSupport", "CLibrdkafka"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaKitIntegrationTests",
+            dependencies: ["KafkaKit", "KafkaKitTestSupport", "CLibrdkafka"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

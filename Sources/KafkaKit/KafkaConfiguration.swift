@@ -1,0 +1,209 @@
+/// Configuration of a Kafka client: any librdkafka property by its own name, plus the
+/// KafkaKit settings that librdkafka has no property for.
+///
+/// Property names and values are librdkafka's (see its `CONFIGURATION.md`). Topic-level
+/// properties (`acks`, `message.timeout.ms`, `partitioner`, ...) may be set here directly;
+/// librdkafka applies them to the default topic configuration. ``topicProperties`` holds
+/// properties that must be set on the topic configuration only.
+///
+/// Nothing is validated until a client is created: then every property is handed to librdkafka
+/// and the first one it rejects fails creation with a ``KafkaError`` naming the property and
+/// giving librdkafka's reason.
+///
+/// ```swift
+/// var config = KafkaConfiguration(bootstrapServers: ["127.0.0.1:9092"])
+/// config.acks = .all
+/// config.linger = .milliseconds(5)
+/// config["socket.keepalive.enable"] = "true"
+/// ```
+public struct KafkaConfiguration: Sendable, Hashable {
+    /// Global librdkafka properties by name (topic-level names are accepted too).
+    public var properties: [String: String]
+    /// Properties applied to the default topic configuration only.
+    public var topicProperties: [String: String]
+
+    /// What ``KafkaProducer/send(_:)`` does when librdkafka's local queue is full.
+    public var queueFullPolicy: QueueFullPolicy = .wait(timeout: .seconds(10))
+    /// How many delivery-report batches and other events may wait for a slow reader of
+    /// ``KafkaProducerEvents`` before the producer stops taking reports from librdkafka
+    /// (which, in turn, makes the local queue fill up and senders wait).
+    public var eventBufferCapacity: Int = 64
+    /// How long a graceful shutdown waits for outstanding messages before purging the rest.
+    public var shutdownTimeout: Duration = .seconds(30)
+
+    /// What a send does when the local producer queue is full.
+    public enum QueueFullPolicy: Sendable, Hashable {
+        /// Wait up to `timeout` while delivery reports drain the queue, then fail with
+        /// ``KafkaError/Code/queueFull``.
+        case wait(timeout: Duration)
+        /// Fail at once with ``KafkaError/Code/queueFull``.
+        case failFast
+    }
+
+    /// A configuration with KafkaKit's defaults: the Java-compatible `murmur2_random`
+    /// partitioner, so a key lands on the same partition as with the Java client.
+    public init() {
+        self.properties = ["partitioner": Partitioner.murmur2Random.rawValue]
+        self.topicProperties = [:]
+    }
+
+    /// A configuration for the given bootstrap servers (`host:port`).
+    public init(bootstrapServers: [String]) {
+        self.init()
+        self.bootstrapServers = bootstrapServers
+    }
+
+    /// Any librdkafka property by its name; `nil` removes it (librdkafka's default applies).
+    public subscript(property: String) -> String? {
+        get { properties[property] }
+        set { properties[property] = newValue }
+    }
+
+    /// Whether a property holds secret material whose value must never be shown.
+    public static func isSensitive(_ property: String) -> Bool {
+        let name = property.lowercased()
+        return name.contains("password") || name.contains("secret") || name.hasPrefix("ssl.key")
+            || name == "ssl_key" || name == "sasl.oauthbearer.config"
+            || name.hasSuffix(".private.key") || name.contains("token")
+    }
+}
+
+extension KafkaConfiguration {
+    /// Java-compatible and librdkafka partitioners (`partitioner`).
+    public enum Partitioner: String, Sendable, Hashable, CaseIterable {
+        case random
+        case consistent
+        case consistentRandom = "consistent_random"
+        case murmur2
+        case murmur2Random = "murmur2_random"
+        case fnv1a
+        case fnv1aRandom = "fnv1a_random"
+    }
+
+    /// How many acknowledgements the leader must collect before answering (`acks`).
+    public enum Acks: Sendable, Hashable {
+        /// `acks=0`: the broker does not answer.
+        case none
+        /// `acks=1`: the leader alone.
+        case leader
+        /// `acks=all`: all in-sync replicas.
+        case all
+        /// A specific number of acknowledgements.
+        case count(Int)
+
+        var propertyValue: String {
+            switch self {
+            case .none: "0"
+            case .leader: "1"
+            case .all: "all"
+            case .count(let n): String(n)
+            }
+        }
+
+        init?(propertyValue: String) {
+            switch propertyValue {
+            case "0": self = .none
+            case "1": self = .leader
+            case "all", "-1": self = .all
+            default:
+                guard let n = Int(propertyValue) else { return nil }
+                self = .count(n)
+            }
+        }
+    }
+
+    /// Compression codec for produced batches (`compression.codec`).
+    public enum Compression: String, Sendable, Hashable, CaseIterable {
+        case none, gzip, snappy, lz4, zstd
+    }
+
+    /// `bootstrap.servers`: the initial brokers, as `host:port`.
+    public var bootstrapServers: [String] {
+        get { properties["bootstrap.servers"].map { $0.split(separator: ",").map(String.init) } ?? [] }
+        set { properties["bootstrap.servers"] = newValue.isEmpty ? nil : newValue.joined(separator: ",") }
+    }
+
+    /// `client.id`: the name this client reports to brokers.
+    public var clientID: String? {
+        get { properties["client.id"] }
+        set { properties["client.id"] = newValue }
+    }
+
+    /// `acks`: required acknowledgements.
+    public var acks: Acks? {
+        get { properties["acks"].flatMap(Acks.init(propertyValue:)) }
+        set { properties["acks"] = newValue?.propertyValue }
+    }
+
+    /// `linger.ms`: how long to wait for more messages before sending a batch.
+    public var linger: Duration? {
+        get { milliseconds("linger.ms") }
+        set { setMilliseconds("linger.ms", newValue) }
+    }
+
+    /// `compression.codec`.
+    public var compression: Compression? {
+        get { properties["compression.codec"].flatMap(Compression.init(rawValue:)) }
+        set { properties["compression.codec"] = newValue?.rawValue }
+    }
+
+    /// `enable.idempotence`: exactly-once, in-order delivery per partition.
+    public var isIdempotent: Bool? {
+        get { properties["enable.idempotence"].map { $0 == "true" } }
+        set { properties["enable.idempotence"] = newValue.map { $0 ? "true" : "false" } }
+    }
+
+    /// `message.timeout.ms`: how long a message may take to be delivered before it fails.
+    public var messageTimeout: Duration? {
+        get { milliseconds("message.timeout.ms") }
+        set { setMilliseconds("message.timeout.ms", newValue) }
+    }
+
+    /// `request.timeout.ms`: how long the producer waits for a broker's acknowledgement.
+    public var requestTimeout: Duration? {
+        get { milliseconds("request.timeout.ms") }
+        set { setMilliseconds("request.timeout.ms", newValue) }
+    }
+
+    /// `message.max.bytes`: the largest message (and request) the client sends.
+    public var messageMaxBytes: Int? {
+        get { properties["message.max.bytes"].flatMap { Int($0) } }
+        set { properties["message.max.bytes"] = newValue.map(String.init) }
+    }
+
+    /// `partitioner`: how a partition is chosen for records without one. KafkaKit's default is
+    /// ``Partitioner/murmur2Random`` (librdkafka's own default is `consistent_random`).
+    public var partitioner: Partitioner? {
+        get { properties["partitioner"].flatMap(Partitioner.init(rawValue:)) }
+        set { properties["partitioner"] = newValue?.rawValue }
+    }
+
+    /// `statistics.interval.ms`: how often librdkafka emits statistics JSON (`nil` or zero: never).
+    public var statisticsInterval: Duration? {
+        get { milliseconds("statistics.interval.ms") }
+        set { setMilliseconds("statistics.interval.ms", newValue) }
+    }
+
+    private func milliseconds(_ name: String) -> Duration? {
+        properties[name].flatMap { Int64($0) }.map { .milliseconds($0) }
+    }
+
+    private mutating func setMilliseconds(_ name: String, _ value: Duration?) {
+        properties[name] = value.map { String($0.wholeMilliseconds) }
+    }
+}
+
+extension Duration {
+    /// The duration in whole milliseconds (truncated), clamped to `Int64`.
+    var wholeMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (ms, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds < 0 ? .min : .max }
+        return ms + attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Milliseconds as librdkafka's `int timeout_ms` (`-1` never happens: clamped at zero).
+    var timeoutMilliseconds: Int32 {
+        Int32(clamping: max(0, wholeMilliseconds))
+    }
+}

@@ -1,0 +1,199 @@
+import CLibrdkafka
+import Dispatch
+import Foundation
+public import Logging
+public import ServiceLifecycle
+
+/// A Kafka producer on librdkafka.
+///
+/// Sending never blocks a thread: ``send(_:)`` hands the record to librdkafka and returns its
+/// ID at once; ``sendAndWait(_:)`` suspends until the broker acknowledges it. A thread of the
+/// producer's own serves delivery reports as librdkafka produces them — callers never poll.
+///
+/// Every record handed to the producer gets exactly one outcome: delivered, or an error saying
+/// why (timed out, purged, too large, unknown topic, ...). Fire-and-forget outcomes arrive on
+/// ``KafkaProducerEvents`` (see ``makeProducerWithEvents(configuration:logger:)``); a producer
+/// made without events logs each failed fire-and-forget delivery at `error` level.
+///
+/// The producer works as soon as it is created. Run it in a `ServiceGroup` to tie its
+/// graceful shutdown to the service lifecycle; otherwise call ``shutdown()``.
+///
+/// ```swift
+/// let producer = try KafkaProducer(configuration: .init(bootstrapServers: ["127.0.0.1:9092"]), logger: logger)
+/// let report = try await producer.sendAndWait(KafkaProducerRecord(topic: "events", key: "k", value: "hello"))
+/// print(report.partition, report.offset)
+/// ```
+public final class KafkaProducer: Sendable, Service {
+    let core: RDKafkaProducerCore
+
+    /// Creates a producer. Failed deliveries of fire-and-forget sends are logged; use
+    /// ``makeProducerWithEvents(configuration:logger:)`` to receive every report.
+    ///
+    /// - Throws: ``KafkaError`` naming the property librdkafka rejected, or saying that the
+    ///   installed librdkafka is older than 2.12.
+    public convenience init(configuration: KafkaConfiguration, logger: Logger = KafkaProducer.defaultLogger) throws {
+        try self.init(core: RDKafkaProducerCore(configuration: configuration, logger: logger, withEvents: false))
+    }
+
+    /// Creates a producer together with the sequence of its events: delivery reports of
+    /// fire-and-forget sends (in batches), client errors and statistics.
+    ///
+    /// The sequence is bounded by ``KafkaConfiguration/eventBufferCapacity``: iterate it, or
+    /// the producer's queue fills up and sends wait, then fail with a queue-full error.
+    public static func makeProducerWithEvents(
+        configuration: KafkaConfiguration,
+        logger: Logger = KafkaProducer.defaultLogger
+    ) throws -> (KafkaProducer, KafkaProducerEvents) {
+        let core = try RDKafkaProducerCore(configuration: configuration, logger: logger, withEvents: true)
+        return (KafkaProducer(core: core), KafkaProducerEvents(buffer: core.events!))
+    }
+
+    private init(core: RDKafkaProducerCore) {
+        self.core = core
+        core.start()
+    }
+
+    deinit {
+        // Not shut down by its owner: end quickly. Undelivered messages are purged; their
+        // reports still reach the event sequence (or the log).
+        let core = self.core
+        guard !core.isStopping else { return }
+        let thread = Thread { _ = core.stopBlocking(timeout: .zero) }
+        thread.start()
+    }
+
+    /// A logger that discards everything.
+    public static let defaultLogger = Logger(label: "KafkaKit.producer", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    // MARK: Sending
+
+    /// Hands a record to librdkafka without waiting for the broker and returns its ID; the
+    /// delivery report arrives later on ``KafkaProducerEvents`` with the same ID.
+    ///
+    /// Returns without suspending unless librdkafka's local queue is full; then it follows
+    /// ``KafkaConfiguration/queueFullPolicy`` (by default: waits up to 10 s while reports drain).
+    ///
+    /// - Throws: ``KafkaError`` when the record was not queued: queue full, message too large,
+    ///   unknown partition, producer shut down, ... Nothing is queued then.
+    nonisolated(nonsending)
+    public func send(_ record: KafkaProducerRecord) async throws -> KafkaProducerMessageID {
+        let id = core.makeID()
+        let opaque = UnsafeMutableRawPointer(bitPattern: UInt(id.rawValue) << 1 | 1)!
+        var deadline: DispatchTime? = nil
+        while true {
+            guard let error = core.produce(record, opaque: opaque) else { return id }
+            try await waitAfterQueueFull(error, deadline: &deadline)
+        }
+    }
+
+    /// Hands a record to librdkafka and suspends until the broker acknowledges it (or it
+    /// fails), returning the delivery report: partition, offset and timestamp.
+    ///
+    /// Cancelling the task does not recall a queued message: the call still waits for its
+    /// outcome, which comes within `message.timeout.ms`.
+    ///
+    /// - Throws: ``KafkaError``: why the record was not queued, or why it was not delivered.
+    nonisolated(nonsending)
+    public func sendAndWait(_ record: KafkaProducerRecord) async throws -> KafkaDeliveryReport {
+        let id = core.makeID()
+        var deadline: DispatchTime? = nil
+        while true {
+            let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<SendOutcome, Never>) in
+                let waiter = RDKafkaDeliveryWaiter(id: id, continuation: continuation)
+                let opaque = Unmanaged.passRetained(waiter).toOpaque()
+                if let error = core.produce(record, opaque: opaque) {
+                    Unmanaged<RDKafkaDeliveryWaiter>.fromOpaque(opaque).release()
+                    continuation.resume(returning: .notQueued(error))
+                }
+            }
+            switch outcome {
+            case .reported(let report):
+                if let error = report.error { throw error }
+                return report
+            case .notQueued(let error):
+                try await waitAfterQueueFull(error, deadline: &deadline)
+            }
+        }
+    }
+
+    enum SendOutcome: Sendable {
+        case reported(KafkaDeliveryReport)
+        case notQueued(KafkaError)
+    }
+
+    /// Rethrows `error` unless it is a full queue and the policy says to wait, in which case it
+    /// waits for reports to drain (or throws once the deadline has passed).
+    nonisolated(nonsending)
+    private func waitAfterQueueFull(_ error: KafkaError, deadline: inout DispatchTime?) async throws {
+        guard error.code == .queueFull, case .wait(let timeout) = core.configuration.queueFullPolicy else { throw error }
+        let end = deadline ?? (.now() + .nanoseconds(Int(clamping: timeout.wholeMilliseconds * 1_000_000)))
+        deadline = end
+        guard DispatchTime.now() < end, await core.waitForQueueSpace(until: end) else {
+            var error = error
+            error.message = "the local producer queue is still full after waiting \(timeout) "
+                + "(queue.buffering.max.messages / queue.buffering.max.kbytes)"
+            throw error
+        }
+    }
+
+    // MARK: Queue control
+
+    /// Messages (and reports) librdkafka still holds: queued, in flight, or awaiting their report.
+    public var outputQueueLength: Int { core.outputQueueLength }
+
+    /// Messages delivered so far.
+    public var deliveredCount: Int { core.delivered }
+
+    /// Messages that failed so far (each with a report saying why).
+    public var failedCount: Int { core.failed }
+
+    /// Waits until every message handed to the producer has its report, on a thread of its own.
+    ///
+    /// - Throws: ``KafkaError/Code/timedOut`` if messages remain after `timeout`; they keep going.
+    public func flush(timeout: Duration) async throws {
+        let core = self.core
+        let flushed = await runBlocking { core.flushBlocking(timeout: timeout) }
+        guard flushed else {
+            throw KafkaError(
+                code: .timedOut,
+                message: "\(core.outputQueueLength) messages still outstanding after flushing for \(timeout)",
+                isRetriable: true
+            )
+        }
+    }
+
+    /// Drops queued messages (and, with `includingInFlight`, those awaiting a broker's
+    /// answer). Each one gets a report with ``KafkaError/Code/purgedFromQueue`` or
+    /// ``KafkaError/Code/purgedInFlight``.
+    public func purge(includingInFlight: Bool = false) {
+        core.purge(includingInFlight: includingInFlight)
+    }
+
+    /// Every effective librdkafka property of this producer, secrets redacted.
+    public func effectiveProperties() -> [KafkaConfigurationEntry] {
+        core.client.effectiveProperties()
+    }
+
+    // MARK: Lifecycle
+
+    /// Ends the producer: flushes for up to ``KafkaConfiguration/shutdownTimeout``, purges what
+    /// is left (each purged message is reported as such), and finishes the event sequence.
+    /// Later sends fail with ``KafkaError/Code/destroyed``.
+    ///
+    /// - Returns: how many messages were purged because they were not delivered in time.
+    @discardableResult
+    public func shutdown(timeout: Duration? = nil) async -> Int {
+        let core = self.core
+        let timeout = timeout ?? core.configuration.shutdownTimeout
+        return await runBlocking { core.stopBlocking(timeout: timeout) }
+    }
+
+    /// Waits for graceful shutdown (or cancellation), then shuts down as ``shutdown(timeout:)``.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        let purged = await shutdown()
+        if purged > 0 {
+            core.logger.warning("Kafka producer purged undelivered messages at shutdown", metadata: ["kafka.purged": "\(purged)"])
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Dispatch
+import Synchronization
+
+/// A bounded single-reader buffer between the poller thread (which may block) and an async
+/// reader. When the buffer holds `capacity` elements the poller waits, so librdkafka's own
+/// queue keeps the rest: memory stays bounded and senders feel the back-pressure as a full
+/// producer queue.
+final class BoundedEventBuffer<Element: Sendable>: Sendable {
+    private enum PushAction {
+        case resume(CheckedContinuation<Element?, Never>)
+        case added
+        case wait
+    }
+
+    private enum NextAction {
+        case resume(Element?, wakeWriter: Bool)
+        case wait
+    }
+
+    private struct State {
+        var elements: [Element] = []
+        var head = 0
+        var reader: CheckedContinuation<Element?, Never>?
+        var writerWaiting = false
+        var finished = false
+
+        var count: Int { elements.count - head }
+
+        mutating func popFirst() -> Element? {
+            guard head < elements.count else { return nil }
+            let element = elements[head]
+            head += 1
+            if head == elements.count {
+                elements.removeAll(keepingCapacity: true)
+                head = 0
+            }
+            return element
+        }
+    }
+
+    private let state = Mutex(State())
+    private let space = DispatchSemaphore(value: 0)
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// Called by the poller thread. Waits while the buffer is full, at most until `deadline`.
+    /// Returns `false` if the element could not be added before the deadline (it is kept for
+    /// the next call by the caller) — `true` once added or if the reader has gone away.
+    func push(_ element: Element, waitingUntil deadline: DispatchTime) -> Bool {
+        while true {
+            let action: PushAction = state.withLock { state in
+                if state.finished { return .added }
+                if let reader = state.reader {
+                    state.reader = nil
+                    return .resume(reader)
+                }
+                if state.count < capacity {
+                    state.elements.append(element)
+                    return .added
+                }
+                state.writerWaiting = true
+                return .wait
+            }
+            switch action {
+            case .resume(let reader):
+                reader.resume(returning: element)
+                return true
+            case .added:
+                return true
+            case .wait:
+                if space.wait(timeout: deadline) == .timedOut { return false }
+            }
+        }
+    }
+
+    /// The next element, or `nil` once finished and empty. One reader at a time.
+    func next() async -> Element? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let action: NextAction = state.withLock { state in
+                    if let element = state.popFirst() {
+                        let wake = state.writerWaiting
+                        state.writerWaiting = false
+                        return .resume(element, wakeWriter: wake)
+                    }
+                    if state.finished { return .resume(nil, wakeWriter: false) }
+                    precondition(state.reader == nil, "KafkaProducerEvents supports one iterator at a time")
+                    state.reader = continuation
+                    return .wait
+                }
+                if case .resume(let element, let wake) = action {
+                    if wake { space.signal() }
+                    continuation.resume(returning: element)
+                }
+            }
+        } onCancel: {
+            cancel()
+        }
+    }
+
+    /// No more elements will be added; a waiting reader sees the end after what is buffered.
+    func finish() {
+        let reader = state.withLock { state -> CheckedContinuation<Element?, Never>? in
+            state.finished = true
+            defer { state.reader = nil }
+            return state.reader
+        }
+        reader?.resume(returning: nil)
+        space.signal()
+    }
+
+    /// The reader is gone: drop what is buffered and stop blocking the writer.
+    func cancel() {
+        let reader = state.withLock { state -> CheckedContinuation<Element?, Never>? in
+            state.finished = true
+            state.elements.removeAll()
+            state.head = 0
+            defer { state.reader = nil }
+            return state.reader
+        }
+        reader?.resume(returning: nil)
+        space.signal()
+    }
+}

@@ -1,0 +1,103 @@
+import CLibrdkafka
+import Foundation
+import Logging
+
+/// Owns one `rd_kafka_t` and its main queue, and destroys them when the last reference goes.
+///
+/// `@unchecked Sendable`: librdkafka's handle is thread-safe; the class only holds `let`s.
+final class RDKafkaClient: @unchecked Sendable {
+    let handle: OpaquePointer
+    let mainQueue: OpaquePointer
+
+    /// Creates a client whose logs and the given event types arrive on the main queue.
+    init(type: rd_kafka_type_t, configuration: KafkaConfiguration, events: Int32, logger: Logger) throws(KafkaError) {
+        try RDKafkaConfig.checkRuntimeVersion()
+        var configuration = configuration
+        if configuration.properties["log_level"] == nil && configuration.properties["log.level"] == nil {
+            // Do not let librdkafka format debug lines nobody will see.
+            configuration.properties["log_level"] = String(Self.syslogLevel(for: logger.logLevel))
+        }
+        let conf = try RDKafkaConfig.makeConf(configuration)
+        rd_kafka_conf_set(conf, "log.queue", "true", nil, 0)
+        rd_kafka_conf_set_events(conf, events)
+        var reason = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(type, conf, &reason, reason.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(
+                code: .invalidArgument,
+                message: RDKafkaConfig.redactSecrets(in: String(nullTerminated: reason), of: configuration)
+            )
+        }
+        handle = rk
+        rd_kafka_set_log_queue(rk, nil)  // nil: the main queue
+        mainQueue = rd_kafka_queue_get_main(rk)
+    }
+
+    deinit {
+        rd_kafka_queue_destroy(mainQueue)
+        rd_kafka_destroy(handle)
+    }
+
+    /// Every effective property of the running client, secrets redacted.
+    func effectiveProperties() -> [KafkaConfigurationEntry] {
+        let conf = rd_kafka_conf_dup(rd_kafka_conf(handle))
+        defer { rd_kafka_conf_destroy(conf) }
+        let topicConf = rd_kafka_default_topic_conf_dup(handle)
+        defer { rd_kafka_topic_conf_destroy(topicConf) }
+        return RDKafkaConfig.dump(global: conf, topic: topicConf)
+    }
+
+    /// The fatal error librdkafka raised, if any.
+    func fatalError() -> KafkaError? {
+        var reason = [CChar](repeating: 0, count: 512)
+        let err = rd_kafka_fatal_error(handle, &reason, reason.count)
+        guard err != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        var error = KafkaError(err, message: String(nullTerminated: reason))
+        error.isFatal = true
+        return error
+    }
+
+    static func syslogLevel(for level: Logger.Level) -> Int {
+        switch level {
+        case .trace, .debug: 7
+        case .info: 6
+        case .notice: 5
+        case .warning: 4
+        case .error: 3
+        case .critical: 2
+        }
+    }
+
+    static func loggerLevel(forSyslog level: Int32) -> Logger.Level {
+        switch level {
+        case ...2: .critical
+        case 3: .error
+        case 4: .warning
+        case 5: .notice
+        case 6: .info
+        default: .debug
+        }
+    }
+}
+
+/// Runs blocking librdkafka calls (flush, close, metadata) on a thread of their own, never on
+/// the cooperative pool, and resumes the caller when done.
+func runBlocking<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        let thread = Thread { continuation.resume(returning: body()) }
+        thread.name = "KafkaKit.blocking"
+        thread.start()
+    }
+}
+
+extension RDKafkaConfig {
+    /// Removes the value of every secret property of `configuration` from `text`.
+    static func redactSecrets(in text: String, of configuration: KafkaConfiguration) -> String {
+        var text = text
+        for (name, value) in configuration.properties.merging(configuration.topicProperties, uniquingKeysWith: { a, _ in a })
+        where KafkaConfiguration.isSensitive(name) {
+            text = redact(text, property: name, value: value)
+        }
+        return text
+    }
+}

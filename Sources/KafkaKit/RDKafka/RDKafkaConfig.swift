@@ -1,0 +1,136 @@
+import CLibrdkafka
+
+/// Builds librdkafka configuration objects from a ``KafkaConfiguration``, reporting the first
+/// property librdkafka rejects with its name and librdkafka's reason (secrets redacted).
+enum RDKafkaConfig {
+    /// The oldest librdkafka KafkaKit accepts: 2.12 fixed a double free of headers in
+    /// `rd_kafka_produceva` and made the KIP-848 consumer protocol generally available.
+    static let minimumVersion: Int32 = 0x020C_0000
+
+    static var runtimeVersionString: String { String(cString: rd_kafka_version_str()) }
+
+    static func checkRuntimeVersion() throws(KafkaError) {
+        guard rd_kafka_version() >= minimumVersion else {
+            throw KafkaError(
+                code: .unsupportedFeature,
+                message: "librdkafka \(runtimeVersionString) is too old: KafkaKit needs 2.12 or newer "
+                    + "(run scripts/bootstrap, or on macOS: brew install librdkafka)"
+            )
+        }
+    }
+
+    /// A new `rd_kafka_conf_t` with every property applied. The caller owns it.
+    static func makeConf(_ configuration: KafkaConfiguration) throws(KafkaError) -> OpaquePointer {
+        let conf = rd_kafka_conf_new()!
+        do throws(KafkaError) {
+            // Sorted, so that the property reported for a configuration with several bad ones
+            // is always the same.
+            for (name, value) in configuration.properties.sorted(by: { $0.key < $1.key }) {
+                try set(name, value) { rd_kafka_conf_set(conf, name, value, $0, $1) }
+            }
+            if !configuration.topicProperties.isEmpty {
+                let topicConf = rd_kafka_topic_conf_new()!
+                do throws(KafkaError) {
+                    for (name, value) in configuration.topicProperties.sorted(by: { $0.key < $1.key }) {
+                        try set(name, value) { rd_kafka_topic_conf_set(topicConf, name, value, $0, $1) }
+                    }
+                } catch {
+                    rd_kafka_topic_conf_destroy(topicConf)
+                    throw error
+                }
+                rd_kafka_conf_set_default_topic_conf(conf, topicConf)
+            }
+        } catch {
+            rd_kafka_conf_destroy(conf)
+            throw error
+        }
+        return conf
+    }
+
+    private static func set(
+        _ name: String,
+        _ value: String,
+        _ apply: (UnsafeMutablePointer<CChar>, Int) -> rd_kafka_conf_res_t
+    ) throws(KafkaError) {
+        var reason = [CChar](repeating: 0, count: 512)
+        let result = reason.withUnsafeMutableBufferPointer { apply($0.baseAddress!, $0.count) }
+        guard result != RD_KAFKA_CONF_OK else { return }
+        var text = String(nullTerminated: reason)
+        if result == RD_KAFKA_CONF_UNKNOWN {
+            text = "unknown configuration property \"\(name)\"" + (text.isEmpty ? "" : ": \(text)")
+        }
+        throw KafkaError(code: .invalidArgument, message: redact(text, property: name, value: value), property: name)
+    }
+
+    /// librdkafka's messages quote the rejected value; for a secret property it must not show.
+    static func redact(_ text: String, property: String, value: String) -> String {
+        guard KafkaConfiguration.isSensitive(property), !value.isEmpty else { return text }
+        return text.replacingAll(value, with: "[redacted]")
+    }
+
+    /// Every property of a configuration object as librdkafka sees it, secrets redacted.
+    static func dump(global conf: OpaquePointer?, topic topicConf: OpaquePointer?) -> [KafkaConfigurationEntry] {
+        var entries: [KafkaConfigurationEntry] = []
+        func collect(_ pairs: UnsafeMutablePointer<UnsafePointer<CChar>?>?, _ count: Int, _ scope: KafkaConfigurationEntry.Scope) {
+            guard let pairs else { return }
+            var i = 0
+            while i + 1 < count {
+                let name = String(cString: pairs[i]!)
+                let value = pairs[i + 1].map { String(cString: $0) } ?? ""
+                let shown = KafkaConfiguration.isSensitive(name) && !value.isEmpty ? "[redacted]" : value
+                entries.append(KafkaConfigurationEntry(name: name, value: shown, scope: scope))
+                i += 2
+            }
+            rd_kafka_conf_dump_free(pairs, count)
+        }
+        var count = 0
+        if let conf {
+            let pairs = rd_kafka_conf_dump(conf, &count)
+            collect(pairs, count, .global)
+        }
+        if let topicConf {
+            let pairs = rd_kafka_topic_conf_dump(topicConf, &count)
+            collect(pairs, count, .topic)
+        }
+        return entries
+    }
+}
+
+extension String {
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var result = ""
+        var rest = self[...]
+        while let range = rest.range(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        result += rest
+        return result
+    }
+}
+
+extension Substring {
+    func range(of target: String) -> Range<Substring.Index>? {
+        let needle = Array(target.utf8)
+        let utf8 = self.utf8
+        var start = utf8.startIndex
+        while start != utf8.endIndex {
+            if utf8[start...].starts(with: needle) {
+                let end = utf8.index(start, offsetBy: needle.count)
+                return start..<end
+            }
+            start = utf8.index(after: start)
+        }
+        return nil
+    }
+}
+
+extension String {
+    /// The text of a NUL-terminated C buffer (librdkafka's `errstr` arguments).
+    init(nullTerminated buffer: [CChar]) {
+        let end = buffer.firstIndex(of: 0) ?? buffer.endIndex
+        self = String(decoding: buffer[..<end].lazy.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

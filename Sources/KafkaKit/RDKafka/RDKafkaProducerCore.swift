@@ -1,0 +1,357 @@
+import CLibrdkafka
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// The machinery behind ``KafkaProducer``: produces through `rd_kafka_produceva`, and serves
+/// librdkafka's main queue on a thread of its own. The thread blocks in `rd_kafka_queue_poll`,
+/// which librdkafka wakes the moment an event (a batch of delivery reports, an error, a log
+/// line, statistics) is enqueued — there is no timer and no sleep between polls.
+///
+/// Each message carries a tagged `msg_opaque`: an odd value is `id << 1 | 1` for a
+/// fire-and-forget send; an even one is a retained ``RDKafkaDeliveryWaiter`` of an awaited send,
+/// released when its report arrives. Either way every message gets exactly one report.
+final class RDKafkaProducerCore: Sendable {
+    let client: RDKafkaClient
+    let logger: Logger
+    let configuration: KafkaConfiguration
+    /// Where fire-and-forget reports, errors and statistics go; `nil` for a producer made
+    /// without an event sequence (failed reports are then logged).
+    let events: BoundedEventBuffer<KafkaProducerEvent>?
+
+    private let nextID = Atomic<UInt64>(1)
+    private let deliveredCount = Atomic<Int>(0)
+    private let failedCount = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    private let hasQueueFullWaiters = Atomic<Bool>(false)
+    private let queueFullWaiters = Mutex(QueueFullWaiters())
+    private let pollerFinished = DispatchSemaphore(value: 0)
+
+    private struct QueueFullWaiters {
+        var nextToken = 0
+        var waiting: [Int: (deadline: DispatchTime, continuation: CheckedContinuation<Bool, Never>)] = [:]
+    }
+
+    init(configuration: KafkaConfiguration, logger: Logger, withEvents: Bool) throws(KafkaError) {
+        var eventTypes = RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_LOG
+        if withEvents { eventTypes |= RD_KAFKA_EVENT_STATS }
+        self.client = try RDKafkaClient(
+            type: RD_KAFKA_PRODUCER, configuration: configuration, events: eventTypes, logger: logger)
+        self.logger = logger
+        self.configuration = configuration
+        self.events = withEvents ? BoundedEventBuffer(capacity: configuration.eventBufferCapacity) : nil
+    }
+
+    /// Starts the poller thread. It holds the core until ``stop()`` has drained everything.
+    func start() {
+        let thread = Thread { [self] in
+            pollLoop()
+            pollerFinished.signal()
+        }
+        thread.name = "KafkaKit.producer"
+        thread.start()
+    }
+
+    func makeID() -> KafkaProducerMessageID {
+        KafkaProducerMessageID(rawValue: nextID.wrappingAdd(1, ordering: .relaxed).oldValue)
+    }
+
+    var delivered: Int { deliveredCount.load(ordering: .relaxed) }
+    var failed: Int { failedCount.load(ordering: .relaxed) }
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
+
+    // MARK: Producing
+
+    /// Hands one record to librdkafka. `nil` on success; on failure nothing was queued and the
+    /// caller still owns `opaque`.
+    func produce(_ record: KafkaProducerRecord, opaque: UnsafeMutableRawPointer) -> KafkaError? {
+        if isStopping {
+            return KafkaError(code: .destroyed, message: "the producer is shut down", topic: record.topic)
+        }
+        var headers: OpaquePointer? = nil
+        if !record.headers.isEmpty {
+            headers = rd_kafka_headers_new(record.headers.count)
+            for header in record.headers {
+                var name = header.key
+                name.withUTF8 { name in
+                    withOptionalBytes(header.value) { value, size in
+                        _ = rd_kafka_header_add(headers, name.baseAddress, name.count, value, size)
+                    }
+                }
+            }
+        }
+        let error: OpaquePointer? = record.topic.withCString { topic in
+            withOptionalBytes(record.key) { key, keySize in
+                withOptionalBytes(record.value) { value, valueSize in
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { vus in
+                        var n = 0
+                        func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                            var vu = rd_kafka_vu_t()
+                            vu.vtype = type
+                            fill(&vu)
+                            vus.initializeElement(at: n, to: vu)
+                            n += 1
+                        }
+                        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = record.partition ?? RD_KAFKA_PARTITION_UA }
+                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
+                        if let value {
+                            add(RD_KAFKA_VTYPE_VALUE) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: value), size: valueSize) }
+                        }
+                        if let key {
+                            add(RD_KAFKA_VTYPE_KEY) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: key), size: keySize) }
+                        }
+                        if let timestamp = record.timestamp {
+                            add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = Int64((timestamp.timeIntervalSince1970 * 1000).rounded()) }
+                        }
+                        if let headers {
+                            add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
+                        }
+                        defer { vus.baseAddress!.deinitialize(count: n) }
+                        return rd_kafka_produceva(client.handle, vus.baseAddress, n)
+                    }
+                }
+            }
+        }
+        guard let error else { return nil }
+        if let headers { rd_kafka_headers_destroy(headers) }  // owned by the message only on success
+        var kafkaError = KafkaError(consuming: error)
+        kafkaError.topic = record.topic
+        if kafkaError.code == .messageSizeTooLarge {
+            let size = (record.value?.count ?? 0) + (record.key?.count ?? 0)
+            kafkaError.message = "message of \(size) bytes is larger than message.max.bytes (\(kafkaError.message))"
+            kafkaError.property = "message.max.bytes"
+        }
+        return kafkaError
+    }
+
+    /// Waits until delivery reports have drained some of the local queue (`true`), or until
+    /// `deadline` or shutdown (`false`).
+    func waitForQueueSpace(until deadline: DispatchTime) async -> Bool {
+        await withCheckedContinuation { continuation in
+            let registered = queueFullWaiters.withLock { waiters -> Bool in
+                if isStopping { return false }
+                waiters.nextToken += 1
+                waiters.waiting[waiters.nextToken] = (deadline, continuation)
+                hasQueueFullWaiters.store(true, ordering: .releasing)
+                return true
+            }
+            if registered {
+                rd_kafka_queue_yield(client.mainQueue)  // so the poller takes the new deadline into account
+            } else {
+                continuation.resume(returning: false)
+            }
+        }
+    }
+
+    private func resumeQueueFullWaiters(now: DispatchTime?) {
+        guard hasQueueFullWaiters.load(ordering: .acquiring) else { return }
+        let resumed = queueFullWaiters.withLock { waiters -> [(CheckedContinuation<Bool, Never>, Bool)] in
+            var resumed: [(CheckedContinuation<Bool, Never>, Bool)] = []
+            for (token, waiter) in waiters.waiting {
+                if let now {
+                    guard waiter.deadline <= now else { continue }
+                    resumed.append((waiter.continuation, false))
+                } else {
+                    resumed.append((waiter.continuation, !isStopping))
+                }
+                waiters.waiting[token] = nil
+            }
+            hasQueueFullWaiters.store(!waiters.waiting.isEmpty, ordering: .releasing)
+            return resumed
+        }
+        for (continuation, drained) in resumed { continuation.resume(returning: drained) }
+    }
+
+    private func nextPollTimeout() -> Int32 {
+        guard hasQueueFullWaiters.load(ordering: .acquiring) else { return 1000 }
+        let nearest = queueFullWaiters.withLock { $0.waiting.values.map(\.deadline).min() }
+        guard let nearest else { return 1000 }
+        let now = DispatchTime.now()
+        if nearest <= now { return 0 }
+        return Int32(min(1000, (nearest.uptimeNanoseconds - now.uptimeNanoseconds) / 1_000_000 + 1))
+    }
+
+    // MARK: The poller
+
+    private func pollLoop() {
+        var drainedAfterStop = false
+        while true {
+            let stop = isStopping
+            if let event = rd_kafka_queue_poll(client.mainQueue, stop ? 0 : nextPollTimeout()) {
+                handle(event)
+                rd_kafka_event_destroy(event)
+                resumeQueueFullWaiters(now: nil)
+                continue
+            }
+            resumeQueueFullWaiters(now: .now())
+            if stop {
+                // One more pass after a yield-wakeup, then out.
+                if drainedAfterStop { break }
+                drainedAfterStop = true
+            }
+        }
+        resumeQueueFullWaiters(now: nil)
+        events?.finish()
+    }
+
+    private func handle(_ event: OpaquePointer) {
+        switch rd_kafka_event_type(event) {
+        case RD_KAFKA_EVENT_DR:
+            handleDeliveryReports(event)
+        case RD_KAFKA_EVENT_LOG:
+            var facility: UnsafePointer<CChar>? = nil
+            var text: UnsafePointer<CChar>? = nil
+            var level: Int32 = 0
+            guard rd_kafka_event_log(event, &facility, &text, &level) == 0 else { return }
+            logger.log(
+                level: RDKafkaClient.loggerLevel(forSyslog: level),
+                "\(text.map { String(cString: $0) } ?? "")",
+                metadata: ["kafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
+            )
+        case RD_KAFKA_EVENT_ERROR:
+            var error = KafkaError(rd_kafka_event_error(event), message: String(cString: rd_kafka_event_error_string(event)))
+            if rd_kafka_event_error_is_fatal(event) != 0 {
+                error = client.fatalError() ?? error
+                error.isFatal = true
+            }
+            logger.error("Kafka client error", metadata: ["kafka.error": "\(error)"])
+            publish(.error(error))
+        case RD_KAFKA_EVENT_STATS:
+            if let json = rd_kafka_event_stats(event) { publish(.statistics(String(cString: json))) }
+        default:
+            break
+        }
+    }
+
+    private func publish(_ event: KafkaProducerEvent) {
+        guard let events else { return }
+        while !events.push(event, waitingUntil: .now() + .milliseconds(100)) {
+            // The reader is slow: keep queue-full waiters' deadlines while we wait for it.
+            resumeQueueFullWaiters(now: .now())
+        }
+    }
+
+    private func handleDeliveryReports(_ event: OpaquePointer) {
+        let total = rd_kafka_event_message_count(event)
+        var reports: [KafkaDeliveryReport] = []
+        if events != nil { reports.reserveCapacity(total) }
+        var delivered = 0
+        var failed = 0
+        // Reports of one event usually share a topic: convert its name once.
+        var lastTopicHandle: OpaquePointer? = nil
+        var lastTopicName = ""
+        withUnsafeTemporaryAllocation(of: UnsafePointer<rd_kafka_message_t>?.self, capacity: 256) { batch in
+            while true {
+                let count = rd_kafka_event_message_array(event, batch.baseAddress, batch.count)
+                if count == 0 { break }
+                for i in 0..<count {
+                    let message = batch[i]!
+                    let err = message.pointee.err
+                    if err == RD_KAFKA_RESP_ERR_NO_ERROR { delivered += 1 } else { failed += 1 }
+                    let opaque = UInt(bitPattern: message.pointee._private)
+                    if opaque & 1 == 1 {
+                        guard events != nil || err != RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+                        if message.pointee.rkt != lastTopicHandle {
+                            lastTopicHandle = message.pointee.rkt
+                            lastTopicName = String(cString: rd_kafka_topic_name(message.pointee.rkt))
+                        }
+                        let report = makeReport(message, id: UInt64(opaque >> 1), topic: lastTopicName)
+                        if events != nil {
+                            reports.append(report)
+                        } else if let error = report.error {
+                            logger.error(
+                                "Kafka message not delivered",
+                                metadata: ["kafka.message.id": "\(report.id)", "kafka.error": "\(error)"]
+                            )
+                        }
+                    } else if let pointer = message.pointee._private {
+                        let waiter = Unmanaged<RDKafkaDeliveryWaiter>.fromOpaque(pointer).takeRetainedValue()
+                        let topic = String(cString: rd_kafka_topic_name(message.pointee.rkt))
+                        waiter.complete(makeReport(message, id: waiter.id.rawValue, topic: topic))
+                    }
+                }
+            }
+        }
+        if delivered > 0 { deliveredCount.add(delivered, ordering: .relaxed) }
+        if failed > 0 { failedCount.add(failed, ordering: .relaxed) }
+        if !reports.isEmpty { publish(.deliveryReports(reports)) }
+    }
+
+    private func makeReport(_ message: UnsafePointer<rd_kafka_message_t>, id: UInt64, topic: String) -> KafkaDeliveryReport {
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let ms = rd_kafka_message_timestamp(message, &timestampType)
+        let err = message.pointee.err
+        return KafkaDeliveryReport(
+            id: KafkaProducerMessageID(rawValue: id),
+            topic: topic,
+            partition: message.pointee.partition,
+            offset: message.pointee.offset,
+            timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : Date(timeIntervalSince1970: Double(ms) / 1000),
+            error: err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(err, topic: topic)
+        )
+    }
+
+    // MARK: Flush, purge, stop
+
+    /// Blocks until every message has its report, or the timeout; `true` if all have.
+    func flushBlocking(timeout: Duration) -> Bool {
+        rd_kafka_flush(client.handle, timeout.timeoutMilliseconds) == RD_KAFKA_RESP_ERR_NO_ERROR
+    }
+
+    func purge(includingInFlight: Bool) {
+        var flags = RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_NON_BLOCKING
+        if includingInFlight { flags |= RD_KAFKA_PURGE_F_INFLIGHT }
+        _ = rd_kafka_purge(client.handle, flags)
+    }
+
+    var outputQueueLength: Int { Int(rd_kafka_outq_len(client.handle)) }
+
+    /// Flushes for up to `timeout`, purges what is left (each purged message gets a report
+    /// saying so), waits for those reports to be served, then stops the poller. Blocking.
+    /// Returns how many messages were purged.
+    func stopBlocking(timeout: Duration) -> Int {
+        var purged = 0
+        if !flushBlocking(timeout: timeout) {
+            purged = Int(rd_kafka_outq_len(client.handle))
+            purge(includingInFlight: true)
+            // Purged messages get their reports at once; in-flight ones when their request ends.
+            _ = flushBlocking(timeout: .seconds(5))
+        }
+        if stopping.exchange(true, ordering: .acquiringAndReleasing) == false {
+            rd_kafka_queue_yield(client.mainQueue)
+            pollerFinished.wait()
+        }
+        return purged
+    }
+}
+
+/// An awaited send's continuation, carried through librdkafka as the message's opaque.
+final class RDKafkaDeliveryWaiter: Sendable {
+    let id: KafkaProducerMessageID
+    private let continuation: CheckedContinuation<KafkaProducer.SendOutcome, Never>
+
+    init(id: KafkaProducerMessageID, continuation: CheckedContinuation<KafkaProducer.SendOutcome, Never>) {
+        self.id = id
+        self.continuation = continuation
+    }
+
+    func complete(_ report: KafkaDeliveryReport) {
+        continuation.resume(returning: .reported(report))
+    }
+}
+
+@inline(__always)
+func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?, Int) -> R) -> R {
+    guard let bytes else { return body(nil, 0) }
+    return bytes.withUnsafeBufferPointer { buffer in
+        // An empty array has no storage address; librdkafka needs a non-NULL pointer to tell
+        // an empty value from no value.
+        body(UnsafeRawPointer(buffer.baseAddress) ?? UnsafeRawPointer(emptyBytes), buffer.count)
+    }
+}
+
+/// A valid address for zero-length values (never written, never freed).
+nonisolated(unsafe) private let emptyBytes = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
