@@ -83,7 +83,7 @@ extension KafkaConfiguration {
     /// How many acknowledgements the leader must collect before answering (`acks`).
     public enum Acks: Sendable, Hashable {
         /// `acks=0`: the broker does not answer.
-        case none
+        case noAcknowledgement
         /// `acks=1`: the leader alone.
         case leader
         /// `acks=all`: all in-sync replicas.
@@ -93,7 +93,7 @@ extension KafkaConfiguration {
 
         var propertyValue: String {
             switch self {
-            case .none: "0"
+            case .noAcknowledgement: "0"
             case .leader: "1"
             case .all: "all"
             case .count(let n): String(n)
@@ -102,7 +102,7 @@ extension KafkaConfiguration {
 
         init?(propertyValue: String) {
             switch propertyValue {
-            case "0": self = .none
+            case "0": self = .noAcknowledgement
             case "1": self = .leader
             case "all", "-1": self = .all
             default:
@@ -114,7 +114,8 @@ extension KafkaConfiguration {
 
     /// Compression codec for produced batches (`compression.codec`).
     public enum Compression: String, Sendable, Hashable, CaseIterable {
-        case none, gzip, snappy, lz4, zstd
+        case uncompressed = "none"
+        case gzip, snappy, lz4, zstd
     }
 
     /// `bootstrap.servers`: the initial brokers, as `host:port`.

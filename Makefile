@@ -1,0 +1,45 @@
+# KafkaKit developer commands. `make test` is what CI runs (.ci/run).
+KAFKA_PORT ?= 19092
+export KAFKA_PORT
+export PKG_CONFIG_PATH := /usr/local/lib/pkgconfig:$(PKG_CONFIG_PATH)
+BROKER := 127.0.0.1:$(KAFKA_PORT)
+SWIFT_BUILD_FLAGS ?=
+
+.PHONY: bootstrap build run test bench broker-start broker-stop clean
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	swift build $(SWIFT_BUILD_FLAGS)
+
+# Start the local broker unless one runs, then the main job.
+run: bootstrap
+	@scripts/broker status >/dev/null 2>&1 || scripts/broker start >/dev/null
+	swift build -c release --product QuickStart
+	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) .build/release/QuickStart
+
+# Unit, mock-cluster and integration tests against a broker started (and stopped) here.
+test: bootstrap
+	@started=0; \
+	if ! scripts/broker status >/dev/null 2>&1; then scripts/broker start >/dev/null && started=1; fi; \
+	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) swift test $(SWIFT_BUILD_FLAGS); status=$$?; \
+	if [ $$started = 1 ]; then scripts/broker stop >/dev/null; fi; \
+	exit $$status
+
+# Throughput and latency against a C program on the same librdkafka and broker.
+bench: bootstrap
+	@started=0; \
+	if ! scripts/broker status >/dev/null 2>&1; then scripts/broker start >/dev/null && started=1; fi; \
+	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) scripts/bench; status=$$?; \
+	if [ $$started = 1 ]; then scripts/broker stop >/dev/null; fi; \
+	exit $$status
+
+broker-start:
+	@scripts/broker start
+
+broker-stop:
+	@scripts/broker stop
+
+clean:
+	rm -rf .build Benchmarks/CBaseline/bin

@@ -1,0 +1,44 @@
+import CLibrdkafka
+
+/// librdkafka's own mock Kafka cluster (`rdkafka_mock.h`) for fault injection: brokers going
+/// down and up, injected request errors, leader changes. Clients connect to
+/// ``bootstrapServers`` like to any cluster.
+public final class MockCluster: @unchecked Sendable {
+    private let host: OpaquePointer  // a bare client the mock cluster runs under
+    private let cluster: OpaquePointer
+    public let bootstrapServers: String
+
+    public init(brokers: Int32 = 1) {
+        let conf = rd_kafka_conf_new()
+        rd_kafka_conf_set(conf, "log_level", "0", nil, 0)
+        host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, nil, 0)!
+        cluster = rd_kafka_mock_cluster_new(host, brokers)!
+        bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
+    }
+
+    deinit {
+        rd_kafka_mock_cluster_destroy(cluster)
+        rd_kafka_destroy(host)
+    }
+
+    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32 = 1) {
+        let err = rd_kafka_mock_topic_create(cluster, name, partitions, replicationFactor)
+        precondition(err == RD_KAFKA_RESP_ERR_NO_ERROR, "mock topic \(name): \(err)")
+    }
+
+    public func setBrokerDown(_ id: Int32 = 1) { _ = rd_kafka_mock_broker_set_down(cluster, id) }
+
+    public func setBrokerUp(_ id: Int32 = 1) { _ = rd_kafka_mock_broker_set_up(cluster, id) }
+
+    public func setLeader(topic: String, partition: Int32, broker: Int32) {
+        _ = rd_kafka_mock_partition_set_leader(cluster, topic, partition, broker)
+    }
+
+    /// Makes the next `errors.count` requests of the given API key fail with these codes.
+    public func pushRequestErrors(apiKey: Int16, _ codes: [Int32]) {
+        let errors = codes.map { rd_kafka_resp_err_t(rawValue: $0) }
+        errors.withUnsafeBufferPointer { buffer in
+            rd_kafka_mock_push_request_errors_array(cluster, apiKey, buffer.count, buffer.baseAddress)
+        }
+    }
+}
