@@ -1,1 +1,130 @@
-print("placeholder")
+// The Swift side of `make bench` (scripts/bench runs it beside Benchmarks/CBaseline).
+//
+//   ProducerBenchmark throughput BROKERS TOPIC COUNT SIZE   fire-and-forget, every report awaited
+//   ProducerBenchmark concurrent BROKERS TOPIC COUNT TASKS  sendAndWait from TASKS concurrent tasks
+//   ProducerBenchmark latency    BROKERS TOPIC COUNT        sendAndWait one at a time, linger.ms=0
+//
+// Each prints one line: mode=... msgs=... [delivered= failed= seconds= msgs_per_s= | p50_us= p99_us=] peak_rss_kb=...
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import KafkaKit
+
+func usage() -> Never {
+    FileHandle.standardError.write(Data("""
+        usage: ProducerBenchmark throughput BROKERS TOPIC COUNT SIZE
+               ProducerBenchmark concurrent BROKERS TOPIC COUNT TASKS
+               ProducerBenchmark latency BROKERS TOPIC COUNT
+
+        """.utf8))
+    exit(2)
+}
+
+func peakRSSKilobytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_maxrss
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+let args = CommandLine.arguments
+guard args.count >= 5, let count = Int(args[4]), count > 0 else { usage() }
+let mode = args[1]
+let brokers = args[2]
+let topic = args[3]
+
+var configuration = KafkaConfiguration(bootstrapServers: [brokers])
+configuration["log_level"] = "3"
+
+switch mode {
+case "throughput":
+    guard args.count == 6, let size = Int(args[5]), size >= 0 else { usage() }
+    let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration)
+    let payload = [UInt8](repeating: 0x61, count: size)
+    let record = KafkaProducerRecord(topic: topic, value: payload)
+    let reports = Task {
+        var delivered = 0
+        var failed = 0
+        for await event in events {
+            guard case .deliveryReports(let batch) = event else { continue }
+            for report in batch {
+                if report.error == nil { delivered += 1 } else { failed += 1 }
+            }
+            if delivered + failed == count { break }
+        }
+        return (delivered, failed)
+    }
+    let start = ContinuousClock.now
+    for _ in 0..<count {
+        _ = try await producer.send(record)
+    }
+    let (delivered, failed) = await reports.value
+    let elapsed = seconds(ContinuousClock.now - start)
+    await producer.shutdown()
+    print("mode=throughput msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
+        + "msgs_per_s=\(Int(Double(count) / elapsed)) peak_rss_kb=\(peakRSSKilobytes())")
+    exit(failed == 0 ? 0 : 1)
+
+case "concurrent":
+    guard args.count == 6, let tasks = Int(args[5]), tasks > 0 else { usage() }
+    let producer = try KafkaProducer(configuration: configuration)
+    let record = KafkaProducerRecord(topic: topic, value: [UInt8](repeating: 0x61, count: 100))
+    _ = try await producer.sendAndWait(record)  // metadata and connection set-up excluded
+    let start = ContinuousClock.now
+    let (delivered, failed) = await withTaskGroup(of: (Int, Int).self) { group in
+        for task in 0..<tasks {
+            let share = count / tasks + (task < count % tasks ? 1 : 0)
+            group.addTask {
+                var delivered = 0
+                var failed = 0
+                for _ in 0..<share {
+                    do {
+                        _ = try await producer.sendAndWait(record)
+                        delivered += 1
+                    } catch {
+                        failed += 1
+                    }
+                }
+                return (delivered, failed)
+            }
+        }
+        var total = (0, 0)
+        for await (delivered, failed) in group {
+            total.0 += delivered
+            total.1 += failed
+        }
+        return total
+    }
+    let elapsed = seconds(ContinuousClock.now - start)
+    await producer.shutdown()
+    print("mode=concurrent msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
+        + "msgs_per_s=\(Int(Double(count) / elapsed)) peak_rss_kb=\(peakRSSKilobytes())")
+    exit(failed == 0 ? 0 : 1)
+
+case "latency":
+    configuration.linger = .zero
+    let producer = try KafkaProducer(configuration: configuration)
+    let record = KafkaProducerRecord(topic: topic, value: [UInt8](repeating: 0x61, count: 100))
+    _ = try await producer.sendAndWait(record)
+    var latencies: [Int] = []
+    latencies.reserveCapacity(count)
+    let clock = ContinuousClock()
+    for _ in 0..<count {
+        let start = clock.now
+        _ = try await producer.sendAndWait(record)
+        let elapsed = clock.now - start
+        latencies.append(Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
+    }
+    await producer.shutdown()
+    latencies.sort()
+    let p50 = latencies[latencies.count / 2]
+    let p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
+    print("mode=latency msgs=\(count) p50_us=\(p50) p99_us=\(p99) peak_rss_kb=\(peakRSSKilobytes())")
+
+default:
+    usage()
+}

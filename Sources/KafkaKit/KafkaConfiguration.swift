@@ -24,10 +24,12 @@ public struct KafkaConfiguration: Sendable, Hashable {
 
     /// What ``KafkaProducer/send(_:)`` does when librdkafka's local queue is full.
     public var queueFullPolicy: QueueFullPolicy = .wait(timeout: .seconds(10))
-    /// How many delivery-report batches and other events may wait for a slow reader of
-    /// ``KafkaProducerEvents`` before the producer stops taking reports from librdkafka
-    /// (which, in turn, makes the local queue fill up and senders wait).
-    public var eventBufferCapacity: Int = 64
+    /// How many delivery reports (each error or statistics event counts as one) may wait for a
+    /// slow reader of ``KafkaProducerEvents`` before the producer stops taking reports from
+    /// librdkafka — which, in turn, makes the local queue fill up and senders wait. A report
+    /// takes about 50 bytes, so the default bounds the buffer near 3 MB. One batch from
+    /// librdkafka is always accepted whole, even if it alone exceeds the bound.
+    public var eventBufferCapacity: Int = 65_536
     /// How long a graceful shutdown waits for outstanding messages before purging the rest.
     public var shutdownTimeout: Duration = .seconds(30)
 

@@ -5,6 +5,8 @@ public import Foundation
 #endif
 
 /// The outcome of one produced message: where it was stored, or why it was not.
+///
+/// Compact on purpose (about 50 bytes): reports of fire-and-forget sends are buffered in bulk.
 public struct KafkaDeliveryReport: Sendable, Hashable {
     /// The ID ``KafkaProducer/send(_:)`` returned for the message.
     public var id: KafkaProducerMessageID
@@ -14,27 +16,38 @@ public struct KafkaDeliveryReport: Sendable, Hashable {
     public var partition: Int32
     /// The offset of the stored message (`-1` if it was not stored or `acks=0`).
     public var offset: Int64
-    /// The timestamp of the stored message, if the broker reported one.
-    public var timestamp: Date?
-    /// `nil` when the message was delivered, else why it was not.
-    public var error: KafkaError?
+    /// The message timestamp in milliseconds since the epoch, or `-1` if the broker gave none.
+    public var timestampMilliseconds: Int64
+    /// librdkafka's error code: ``KafkaError/Code/noError`` when the message was delivered.
+    public var errorCode: KafkaError.Code
 
     public init(
         id: KafkaProducerMessageID,
         topic: String,
         partition: Int32,
         offset: Int64,
-        timestamp: Date?,
-        error: KafkaError?
+        timestampMilliseconds: Int64,
+        errorCode: KafkaError.Code
     ) {
         self.id = id
         self.topic = topic
         self.partition = partition
         self.offset = offset
-        self.timestamp = timestamp
-        self.error = error
+        self.timestampMilliseconds = timestampMilliseconds
+        self.errorCode = errorCode
     }
 
     /// Whether the broker acknowledged the message.
-    public var isDelivered: Bool { error == nil }
+    public var isDelivered: Bool { errorCode == .noError }
+
+    /// `nil` when the message was delivered, else why it was not.
+    public var error: KafkaError? {
+        guard errorCode != .noError else { return nil }
+        return KafkaError(code: errorCode, topic: topic)
+    }
+
+    /// The timestamp of the stored message, if the broker reported one.
+    public var timestamp: Date? {
+        timestampMilliseconds < 0 ? nil : Date(timeIntervalSince1970: Double(timestampMilliseconds) / 1000)
+    }
 }

@@ -97,12 +97,16 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// An error for a librdkafka code, with librdkafka's own explanation as the message.
     init(_ err: rd_kafka_resp_err_t, message: String? = nil, topic: String? = nil) {
-        let code = Code(err)
+        self.init(code: Code(err), message: message, topic: topic)
+    }
+
+    /// An error for a code, with librdkafka's explanation unless a message is given.
+    init(code: Code, message: String? = nil, topic: String?) {
         self.init(
             code: code,
             message: message ?? code.explanation,
             isRetriable: Self.retriableCodes.contains(code),
-            isFatal: err == RD_KAFKA_RESP_ERR__FATAL,
+            isFatal: code == .fatal,
             topic: topic
         )
     }

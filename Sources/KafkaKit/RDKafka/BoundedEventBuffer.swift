@@ -1,7 +1,7 @@
 import Dispatch
 import Synchronization
 
-/// A bounded single-reader buffer between the poller thread (which may block) and an async
+/// A bounded single-reader buffer, bounded by the total weight of its elements, between the poller thread (which may block) and an async
 /// reader. When the buffer holds `capacity` elements the poller waits, so librdkafka's own
 /// queue keeps the rest: memory stays bounded and senders feel the back-pressure as a full
 /// producer queue.
@@ -18,17 +18,17 @@ final class BoundedEventBuffer<Element: Sendable>: Sendable {
     }
 
     private struct State {
-        var elements: [Element] = []
+        var elements: [(element: Element, weight: Int)] = []
         var head = 0
+        var weight = 0
         var reader: CheckedContinuation<Element?, Never>?
         var writerWaiting = false
         var finished = false
 
-        var count: Int { elements.count - head }
-
         mutating func popFirst() -> Element? {
             guard head < elements.count else { return nil }
-            let element = elements[head]
+            let (element, elementWeight) = elements[head]
+            weight -= elementWeight
             head += 1
             if head == elements.count {
                 elements.removeAll(keepingCapacity: true)
@@ -49,7 +49,7 @@ final class BoundedEventBuffer<Element: Sendable>: Sendable {
     /// Called by the poller thread. Waits while the buffer is full, at most until `deadline`.
     /// Returns `false` if the element could not be added before the deadline (it is kept for
     /// the next call by the caller) — `true` once added or if the reader has gone away.
-    func push(_ element: Element, waitingUntil deadline: DispatchTime) -> Bool {
+    func push(_ element: Element, weight: Int, waitingUntil deadline: DispatchTime) -> Bool {
         while true {
             let action: PushAction = state.withLock { state in
                 if state.finished { return .added }
@@ -57,8 +57,10 @@ final class BoundedEventBuffer<Element: Sendable>: Sendable {
                     state.reader = nil
                     return .resume(reader)
                 }
-                if state.count < capacity {
-                    state.elements.append(element)
+                // An empty buffer takes any element, so a batch larger than the bound still goes.
+                if state.weight == 0 || state.weight + weight <= capacity {
+                    state.elements.append((element, weight))
+                    state.weight += weight
                     return .added
                 }
                 state.writerWaiting = true
@@ -118,6 +120,7 @@ final class BoundedEventBuffer<Element: Sendable>: Sendable {
             state.finished = true
             state.elements.removeAll()
             state.head = 0
+            state.weight = 0
             defer { state.reader = nil }
             return state.reader
         }

@@ -228,7 +228,8 @@ final class RDKafkaProducerCore: Sendable {
 
     private func publish(_ event: KafkaProducerEvent) {
         guard let events else { return }
-        while !events.push(event, waitingUntil: .now() + .milliseconds(100)) {
+        let weight = if case .deliveryReports(let reports) = event { reports.count } else { 1 }
+        while !events.push(event, weight: weight, waitingUntil: .now() + .milliseconds(100)) {
             // The reader is slow: keep queue-full waiters' deadlines while we wait for it.
             resumeQueueFullWaiters(now: .now())
         }
@@ -289,8 +290,8 @@ final class RDKafkaProducerCore: Sendable {
             topic: topic,
             partition: message.pointee.partition,
             offset: message.pointee.offset,
-            timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : Date(timeIntervalSince1970: Double(ms) / 1000),
-            error: err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(err, topic: topic)
+            timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ms,
+            errorCode: KafkaError.Code(err)
         )
     }
 

@@ -1,0 +1,241 @@
+import KafkaKitTestSupport
+import Testing
+
+@testable import KafkaKit
+
+/// Producer behaviour under faults, on librdkafka's mock cluster.
+@Suite("Producer on the mock cluster")
+struct ProducerMockClusterTests {
+    func configuration(_ cluster: MockCluster) -> KafkaConfiguration {
+        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
+        configuration.linger = .milliseconds(1)
+        configuration["log_level"] = "0"
+        return configuration
+    }
+
+    /// Reads events until `count` delivery reports arrived.
+    func collectReports(_ events: KafkaProducerEvents, count: Int) async -> [KafkaDeliveryReport] {
+        var reports: [KafkaDeliveryReport] = []
+        for await event in events {
+            if case .deliveryReports(let batch) = event { reports += batch }
+            if reports.count >= count { break }
+        }
+        return reports
+    }
+
+    @Test("every fire-and-forget send gets one report with its ID, partition and offset")
+    func deliveryReports() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("reports", partitions: 3)
+        let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration(cluster))
+        var ids: [KafkaProducerMessageID] = []
+        for i in 0..<1000 {
+            ids.append(try await producer.send(KafkaProducerRecord(topic: "reports", key: "k\(i)", value: "v\(i)")))
+        }
+        let reports = try await withDeadline(seconds: 30) { await collectReports(events, count: 1000) }
+        #expect(reports.count == 1000)
+        #expect(Set(reports.map(\.id)) == Set(ids), "exactly one report per ID")
+        #expect(reports.allSatisfy { $0.isDelivered && $0.topic == "reports" })
+        // Offsets per partition are 0..<n with no gap or repeat.
+        for partition in Int32(0)..<3 {
+            let offsets = reports.filter { $0.partition == partition }.map(\.offset).sorted()
+            #expect(offsets == Array(0..<Int64(offsets.count)))
+        }
+        #expect(producer.deliveredCount == 1000)
+        #expect(producer.failedCount == 0)
+        await producer.shutdown()
+    }
+
+    @Test("an awaited send returns the stored partition and offset")
+    func awaitedSend() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("awaited", partitions: 1)
+        let producer = try KafkaProducer(configuration: configuration(cluster))
+        let first = try await producer.sendAndWait(KafkaProducerRecord(topic: "awaited", value: "a"))
+        let second = try await producer.sendAndWait(KafkaProducerRecord(topic: "awaited", partition: 0, value: "b"))
+        #expect(first.partition == 0 && first.offset == 0)
+        #expect(second.offset == 1)
+        #expect(second.id > first.id)
+        #expect(second.timestamp != nil)
+        await producer.shutdown()
+    }
+
+    @Test("a full queue fails at once under the fail-fast policy")
+    func queueFullFailFast() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("full", partitions: 1)
+        var configuration = configuration(cluster)
+        configuration["queue.buffering.max.messages"] = "10"
+        configuration.queueFullPolicy = .failFast
+        let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration)
+        cluster.setBrokerDown()
+        for i in 0..<10 { _ = try await producer.send(KafkaProducerRecord(topic: "full", value: "m\(i)")) }
+        let error = try await #require(throws: KafkaError.self) {
+            try await producer.send(KafkaProducerRecord(topic: "full", value: "one too many"))
+        }
+        #expect(error.code == .queueFull)
+        #expect(error.topic == "full")
+        // The ten queued ones are not lost: they are delivered once the broker is back.
+        cluster.setBrokerUp()
+        let reports = try await withDeadline(seconds: 30) { await collectReports(events, count: 10) }
+        #expect(reports.count == 10 && reports.allSatisfy { $0.isDelivered })
+        await producer.shutdown()
+    }
+
+    @Test("a full queue waits for reports to drain, then gives up with a clear error")
+    func queueFullWaits() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("wait", partitions: 1)
+        var configuration = configuration(cluster)
+        configuration["queue.buffering.max.messages"] = "10"
+        configuration.queueFullPolicy = .wait(timeout: .milliseconds(300))
+        let producer = try KafkaProducer(configuration: configuration)
+        cluster.setBrokerDown()
+        for i in 0..<10 { _ = try await producer.send(KafkaProducerRecord(topic: "wait", value: "m\(i)")) }
+
+        // Nothing drains while the broker is down: the send waits out its bound, then fails.
+        let error = try await #require(throws: KafkaError.self) {
+            try await producer.send(KafkaProducerRecord(topic: "wait", value: "blocked"))
+        }
+        #expect(error.code == .queueFull)
+        #expect(error.message.contains("still full after waiting"))
+
+        // With a longer bound the send goes through as soon as the broker returns.
+        var patient = configuration
+        patient.queueFullPolicy = .wait(timeout: .seconds(30))
+        let patientProducer = try KafkaProducer(configuration: patient)
+        for i in 0..<10 { _ = try await patientProducer.send(KafkaProducerRecord(topic: "wait", value: "p\(i)")) }
+        let waiting = Task { try await patientProducer.sendAndWait(KafkaProducerRecord(topic: "wait", value: "eventually")) }
+        try await Task.sleep(for: .milliseconds(200))
+        cluster.setBrokerUp()
+        let report = try await withDeadline(seconds: 30) { try await waiting.value }
+        #expect(report.isDelivered)
+        await producer.shutdown()
+        await patientProducer.shutdown()
+    }
+
+    @Test("purged messages each get a purge report")
+    func purge() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("purge", partitions: 2)
+        let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration(cluster))
+        cluster.setBrokerDown()
+        var ids = Set<KafkaProducerMessageID>()
+        for i in 0..<100 { ids.insert(try await producer.send(KafkaProducerRecord(topic: "purge", value: "m\(i)"))) }
+        producer.purge(includingInFlight: true)
+        let reports = try await withDeadline(seconds: 30) { await collectReports(events, count: 100) }
+        #expect(Set(reports.map(\.id)) == ids)
+        #expect(reports.allSatisfy { $0.errorCode == .purgedFromQueue || $0.errorCode == .purgedInFlight })
+        #expect(reports.first?.error?.message.contains("Purged") == true)
+        #expect(producer.failedCount == 100)
+        await producer.shutdown(timeout: .zero)
+    }
+
+    @Test("an oversized message is refused with an error naming message.max.bytes")
+    func oversized() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("big", partitions: 1)
+        var configuration = configuration(cluster)
+        configuration.messageMaxBytes = 1000
+        let producer = try KafkaProducer(configuration: configuration)
+        let error = try await #require(throws: KafkaError.self) {
+            try await producer.send(KafkaProducerRecord(topic: "big", value: [UInt8](repeating: 1, count: 5000)))
+        }
+        #expect(error.code == .messageSizeTooLarge)
+        #expect(error.property == "message.max.bytes")
+        #expect(error.message.contains("5000 bytes"))
+        let fits = try await producer.sendAndWait(KafkaProducerRecord(topic: "big", value: [UInt8](repeating: 1, count: 500)))
+        #expect(fits.isDelivered)
+        await producer.shutdown()
+    }
+
+    @Test("an unknown partition is refused when the send is made")
+    func unknownPartition() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("parts", partitions: 2)
+        let producer = try KafkaProducer(configuration: configuration(cluster))
+        _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "parts", value: "learn the metadata"))
+        let error = try await #require(throws: KafkaError.self) {
+            try await producer.send(KafkaProducerRecord(topic: "parts", partition: 7, value: "x"))
+        }
+        #expect(error.code == .unknownPartition)
+        await producer.shutdown()
+    }
+
+    @Test("a broker down past message.timeout.ms times out every message, awaited or not")
+    func brokerDownTimesOut() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("down", partitions: 2)
+        var configuration = configuration(cluster)
+        configuration.messageTimeout = .milliseconds(1500)
+        let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration)
+        _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "down", value: "before"))
+        cluster.setBrokerDown()
+
+        var fireAndForget = Set<KafkaProducerMessageID>()
+        for i in 0..<50 { fireAndForget.insert(try await producer.send(KafkaProducerRecord(topic: "down", value: "f\(i)"))) }
+        let awaited = try await withDeadline(seconds: 30) {
+            try await withThrowingTaskGroup(of: KafkaError.Code?.self) { group in
+                for i in 0..<50 {
+                    group.addTask {
+                        do {
+                            _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "down", value: "a\(i)"))
+                            return nil
+                        } catch let error as KafkaError {
+                            return error.code
+                        }
+                    }
+                }
+                var codes: [KafkaError.Code?] = []
+                for try await code in group { codes.append(code) }
+                return codes
+            }
+        }
+        #expect(awaited.count == 50)
+        #expect(awaited.allSatisfy { $0 == .messageTimedOut })
+        let reports = try await withDeadline(seconds: 30) { await collectReports(events, count: 50) }
+        #expect(Set(reports.map(\.id)) == fireAndForget)
+        #expect(reports.allSatisfy { $0.errorCode == .messageTimedOut })
+        #expect(producer.failedCount == 100)
+        await producer.shutdown(timeout: .zero)
+    }
+
+    @Test("shutdown purges what cannot be delivered in time and reports it; later sends fail")
+    func shutdownReportsTheRest() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("bye", partitions: 1)
+        let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration(cluster))
+        _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "bye", value: "hello"))
+        cluster.setBrokerDown()
+        for i in 0..<20 { _ = try await producer.send(KafkaProducerRecord(topic: "bye", value: "m\(i)")) }
+        let purged = await producer.shutdown(timeout: .milliseconds(200))
+        #expect(purged == 20)
+        var reports: [KafkaDeliveryReport] = []
+        for await event in events {  // the sequence ends after shutdown
+            if case .deliveryReports(let batch) = event { reports += batch }
+        }
+        #expect(reports.count == 20)
+        #expect(reports.allSatisfy { $0.errorCode == .purgedFromQueue || $0.errorCode == .purgedInFlight })
+        let error = try await #require(throws: KafkaError.self) {
+            try await producer.send(KafkaProducerRecord(topic: "bye", value: "too late"))
+        }
+        #expect(error.code == .destroyed)
+    }
+
+    @Test("leader change mid-stream loses nothing")
+    func leaderChange() async throws {
+        let cluster = MockCluster(brokers: 3)
+        cluster.createTopic("moving", partitions: 1, replicationFactor: 3)
+        let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration(cluster))
+        let collector = Task { await collectReports(events, count: 400) }
+        for i in 0..<400 {
+            if i == 200 { cluster.setLeader(topic: "moving", partition: 0, broker: 3) }
+            _ = try await producer.send(KafkaProducerRecord(topic: "moving", value: "m\(i)"))
+        }
+        let reports = try await withDeadline(seconds: 60) { await collector.value }
+        #expect(reports.count == 400)
+        #expect(reports.allSatisfy { $0.isDelivered })
+        #expect(Set(reports.map(\.offset)).count == 400)
+        await producer.shutdown()
+    }
+}
