@@ -57,7 +57,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaKitIntegrationTests",
-            dependencies: ["KafkaKit", "KafkaKitTestSupport", "CLibrdkafka"],
+            dependencies: ["KafkaKit", "KafkaKitTestSupport", "CLibrdkafka", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
     ],

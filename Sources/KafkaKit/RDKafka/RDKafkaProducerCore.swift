@@ -84,7 +84,8 @@ final class RDKafkaProducerCore: Sendable {
         let error: OpaquePointer? = record.topic.withCString { topic in
             withOptionalBytes(record.key) { key, keySize in
                 withOptionalBytes(record.value) { value, valueSize in
-                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { vus in
+                    // topic, partition, flags, opaque, value, key, timestamp, headers
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
                         var n = 0
                         func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
                             var vu = rd_kafka_vu_t()
