@@ -39,6 +39,8 @@ let topic = args[3]
 
 var configuration = KafkaConfiguration(bootstrapServers: [brokers])
 configuration["log_level"] = "3"
+if let max = ProcessInfo.processInfo.environment["BENCH_QUEUE_MAX"] { configuration["queue.buffering.max.messages"] = max }
+if let capacity = ProcessInfo.processInfo.environment["BENCH_EVENT_CAPACITY"].flatMap(Int.init) { configuration.eventBufferCapacity = capacity }
 
 switch mode {
 case "throughput":

@@ -23,6 +23,7 @@ final class RDKafkaProducerCore: Sendable {
     private let nextID = Atomic<UInt64>(1)
     private let deliveredCount = Atomic<Int>(0)
     private let failedCount = Atomic<Int>(0)
+    private let purgedCount = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
     private let hasQueueFullWaiters = Atomic<Bool>(false)
     private let queueFullWaiters = Mutex(QueueFullWaiters())
@@ -178,10 +179,9 @@ final class RDKafkaProducerCore: Sendable {
     // MARK: The poller
 
     private func pollLoop() {
-        var drainedAfterStop = false
         while true {
             let stop = isStopping
-            if let event = rd_kafka_queue_poll(client.mainQueue, stop ? 0 : nextPollTimeout()) {
+            if let event = rd_kafka_queue_poll(client.mainQueue, stop ? 100 : nextPollTimeout()) {
                 handle(event)
                 rd_kafka_event_destroy(event)
                 resumeQueueFullWaiters(now: nil)
@@ -189,9 +189,10 @@ final class RDKafkaProducerCore: Sendable {
             }
             resumeQueueFullWaiters(now: .now())
             if stop {
-                // One more pass after a yield-wakeup, then out.
-                if drainedAfterStop { break }
-                drainedAfterStop = true
+                // Leave only when librdkafka holds nothing: a send that raced with shutdown
+                // still gets its report (purged at once, as shutdown has passed its flush).
+                if rd_kafka_outq_len(client.handle) == 0 { break }
+                purge(includingInFlight: true)
             }
         }
         resumeQueueFullWaiters(now: nil)
@@ -242,6 +243,7 @@ final class RDKafkaProducerCore: Sendable {
         if events != nil { reports.reserveCapacity(total) }
         var delivered = 0
         var failed = 0
+        var purged = 0
         // Reports of one event usually share a topic: convert its name once.
         var lastTopicHandle: OpaquePointer? = nil
         var lastTopicName = ""
@@ -252,7 +254,12 @@ final class RDKafkaProducerCore: Sendable {
                 for i in 0..<count {
                     let message = batch[i]!
                     let err = message.pointee.err
-                    if err == RD_KAFKA_RESP_ERR_NO_ERROR { delivered += 1 } else { failed += 1 }
+                    if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                        delivered += 1
+                    } else {
+                        failed += 1
+                        if err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT { purged += 1 }
+                    }
                     let opaque = UInt(bitPattern: message.pointee._private)
                     if opaque & 1 == 1 {
                         guard events != nil || err != RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
@@ -279,6 +286,7 @@ final class RDKafkaProducerCore: Sendable {
         }
         if delivered > 0 { deliveredCount.add(delivered, ordering: .relaxed) }
         if failed > 0 { failedCount.add(failed, ordering: .relaxed) }
+        if purged > 0 { purgedCount.add(purged, ordering: .relaxed) }
         if !reports.isEmpty { publish(.deliveryReports(reports)) }
     }
 
@@ -312,21 +320,18 @@ final class RDKafkaProducerCore: Sendable {
     var outputQueueLength: Int { Int(rd_kafka_outq_len(client.handle)) }
 
     /// Flushes for up to `timeout`, purges what is left (each purged message gets a report
-    /// saying so), waits for those reports to be served, then stops the poller. Blocking.
+    /// saying so), waits for every report to be served, then stops the poller. Blocking.
     /// Returns how many messages were purged.
     func stopBlocking(timeout: Duration) -> Int {
-        var purged = 0
+        let purgedBefore = purgedCount.load(ordering: .relaxed)
         if !flushBlocking(timeout: timeout) {
-            purged = Int(rd_kafka_outq_len(client.handle))
             purge(includingInFlight: true)
-            // Purged messages get their reports at once; in-flight ones when their request ends.
-            _ = flushBlocking(timeout: .seconds(5))
         }
         if stopping.exchange(true, ordering: .acquiringAndReleasing) == false {
             rd_kafka_queue_yield(client.mainQueue)
             pollerFinished.wait()
         }
-        return purged
+        return purgedCount.load(ordering: .relaxed) - purgedBefore
     }
 }
 
