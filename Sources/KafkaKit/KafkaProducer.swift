@@ -81,7 +81,10 @@ public final class KafkaProducer: Sendable, Service {
         let opaque = UnsafeMutableRawPointer(bitPattern: UInt(id.rawValue) << 1 | 1)!
         var deadline: DispatchTime? = nil
         while true {
-            guard let error = core.produce(record, opaque: opaque) else { return id }
+            guard let error = core.produce(record, opaque: opaque) else {
+                core.serveOne()
+                return id
+            }
             try await waitAfterQueueFull(error, deadline: &deadline)
         }
     }
@@ -104,6 +107,8 @@ public final class KafkaProducer: Sendable, Service {
                 if let error = core.produce(record, opaque: opaque) {
                     Unmanaged<RDKafkaDeliveryWaiter>.fromOpaque(opaque).release()
                     continuation.resume(returning: .notQueued(error))
+                } else {
+                    core.serveOne()
                 }
             }
             switch outcome {

@@ -49,7 +49,8 @@ final class BoundedEventBuffer<Element: Sendable>: Sendable {
     /// Called by the poller thread. Waits while the buffer is full, at most until `deadline`.
     /// Returns `false` if the element could not be added before the deadline (it is kept for
     /// the next call by the caller) — `true` once added or if the reader has gone away.
-    func push(_ element: Element, weight: Int, waitingUntil deadline: DispatchTime) -> Bool {
+    /// With `force`, adds at once whatever the weight (the caller checked ``isFull`` first).
+    func push(_ element: Element, weight: Int, waitingUntil deadline: DispatchTime, force: Bool = false) -> Bool {
         while true {
             let action: PushAction = state.withLock { state in
                 if state.finished { return .added }
@@ -58,9 +59,10 @@ final class BoundedEventBuffer<Element: Sendable>: Sendable {
                     return .resume(reader)
                 }
                 // An empty buffer takes any element, so a batch larger than the bound still goes.
-                if state.weight == 0 || state.weight + weight <= capacity {
+                if force || state.weight == 0 || state.weight + weight <= capacity {
                     state.elements.append((element, weight))
                     state.weight += weight
+                    self.weight.store(state.weight, ordering: .relaxed)
                     return .added
                 }
                 state.writerWaiting = true
@@ -78,12 +80,19 @@ final class BoundedEventBuffer<Element: Sendable>: Sendable {
         }
     }
 
+    /// Whether the buffer holds its capacity or more (a lock-free read; may lag by an element).
+    var isFull: Bool { weight.load(ordering: .relaxed) >= capacity }
+
+    /// A copy of `State.weight` readable without the lock.
+    private let weight = Atomic<Int>(0)
+
     /// The next element, or `nil` once finished and empty. One reader at a time.
     func next() async -> Element? {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let action: NextAction = state.withLock { state in
                     if let element = state.popFirst() {
+                        self.weight.store(state.weight, ordering: .relaxed)
                         let wake = state.writerWaiting
                         state.writerWaiting = false
                         return .resume(element, wakeWriter: wake)
@@ -121,6 +130,7 @@ final class BoundedEventBuffer<Element: Sendable>: Sendable {
             state.elements.removeAll()
             state.head = 0
             state.weight = 0
+            self.weight.store(0, ordering: .relaxed)
             defer { state.reader = nil }
             return state.reader
         }

@@ -5,9 +5,17 @@ import Logging
 import Synchronization
 
 /// The machinery behind ``KafkaProducer``: produces through `rd_kafka_produceva`, and serves
-/// librdkafka's main queue on a thread of its own. The thread blocks in `rd_kafka_queue_poll`,
-/// which librdkafka wakes the moment an event (a batch of delivery reports, an error, a log
-/// line, statistics) is enqueued — there is no timer and no sleep between polls.
+/// librdkafka's main queue (delivery-report batches, errors, log lines, statistics).
+///
+/// Two threads serve the queue, one at a time under `serveLock`, so events are handled in
+/// librdkafka's order:
+/// - the sending thread, after each send, takes at most one pending event if the lock is free
+///   (as a C producer calls `rd_kafka_poll(rk, 0)` after each produce). Messages are then
+///   freed on the thread that allocated them — no malloc-arena contention between threads —
+///   and a fast sender is paced by the reports it serves instead of filling the queue.
+/// - the poller thread sleeps in `poll(2)` on a pipe that librdkafka writes to the moment the
+///   queue goes from empty to non-empty (`rd_kafka_queue_io_event_enable`), then drains the
+///   queue. No timer, no sleep between polls; reports are served whether or not anyone sends.
 ///
 /// Each message carries a tagged `msg_opaque`: an odd value is `id << 1 | 1` for a
 /// fire-and-forget send; an even one is a retained ``RDKafkaDeliveryWaiter`` of an awaited send,
@@ -28,6 +36,14 @@ final class RDKafkaProducerCore: Sendable {
     private let hasQueueFullWaiters = Atomic<Bool>(false)
     private let queueFullWaiters = Mutex(QueueFullWaiters())
     private let pollerFinished = DispatchSemaphore(value: 0)
+    /// Set while a thread takes an event from librdkafka and handles it. An atomic flag, not a
+    /// `Mutex`: a failed try-lock of a `Mutex` is a system call on Linux (PI futex), and the
+    /// sender tries on every send.
+    private let serving = Atomic<Bool>(false)
+    /// librdkafka writes a byte to `wakeWrite` when the main queue becomes non-empty; so does
+    /// ``wakePoller()``. The poller sleeps on `wakeRead`.
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
 
     private struct QueueFullWaiters {
         var nextToken = 0
@@ -42,6 +58,26 @@ final class RDKafkaProducerCore: Sendable {
         self.logger = logger
         self.configuration = configuration
         self.events = withEvents ? BoundedEventBuffer(capacity: configuration.eventBufferCapacity) : nil
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            throw KafkaError(code: .failure, message: "cannot create the producer's wake-up pipe (errno \(errno))")
+        }
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        (wakeRead, wakeWrite) = (fds[0], fds[1])
+        var byte: UInt8 = 1
+        rd_kafka_queue_io_event_enable(client.mainQueue, wakeWrite, &byte, 1)
+    }
+
+    deinit {
+        rd_kafka_queue_io_event_enable(client.mainQueue, -1, nil, 0)
+        close(wakeRead)
+        close(wakeWrite)
+    }
+
+    /// Makes the poller look again at its deadlines (and at `stopping`).
+    private func wakePoller() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)  // a full pipe is already readable: nothing lost
     }
 
     /// Starts the poller thread. It holds the core until ``stop()`` has drained everything.
@@ -141,7 +177,7 @@ final class RDKafkaProducerCore: Sendable {
                 return true
             }
             if registered {
-                rd_kafka_queue_yield(client.mainQueue)  // so the poller takes the new deadline into account
+                wakePoller()  // so the poller takes the new deadline into account
             } else {
                 continuation.resume(returning: false)
             }
@@ -179,14 +215,13 @@ final class RDKafkaProducerCore: Sendable {
     // MARK: The poller
 
     private func pollLoop() {
+        var wake = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
+        var sink = [UInt8](repeating: 0, count: 64)
         while true {
             let stop = isStopping
-            if let event = rd_kafka_queue_poll(client.mainQueue, stop ? 100 : nextPollTimeout()) {
-                handle(event)
-                rd_kafka_event_destroy(event)
-                resumeQueueFullWaiters(now: nil)
-                continue
-            }
+            _ = poll(&wake, 1, stop ? 100 : nextPollTimeout())
+            while read(wakeRead, &sink, sink.count) > 0 {}
+            serveAll()
             resumeQueueFullWaiters(now: .now())
             if stop {
                 // Leave only when librdkafka holds nothing: a send that raced with shutdown
@@ -199,10 +234,39 @@ final class RDKafkaProducerCore: Sendable {
         events?.finish()
     }
 
-    private func handle(_ event: OpaquePointer) {
+    /// Poller side: handles every pending event, waiting for a slow reader if need be.
+    private func serveAll() {
+        // A sender holds the flag for one event at most.
+        while !serving.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+            sched_yield()
+        }
+        defer { serving.store(false, ordering: .releasing) }
+        while let event = rd_kafka_queue_poll(client.mainQueue, 0) {
+            handle(event, mayWait: true)
+            rd_kafka_event_destroy(event)
+            resumeQueueFullWaiters(now: nil)
+        }
+    }
+
+    /// Sender side: handles at most one pending event, only if the poller is not serving and
+    /// the event buffer has room — a sender never waits here.
+    @inline(__always)
+    func serveOne() {
+        if let events, events.isFull { return }
+        guard serving.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        let event = rd_kafka_queue_poll(client.mainQueue, 0)
+        if let event {
+            handle(event, mayWait: false)
+            rd_kafka_event_destroy(event)
+        }
+        serving.store(false, ordering: .releasing)
+        if event != nil { resumeQueueFullWaiters(now: nil) }
+    }
+
+    private func handle(_ event: OpaquePointer, mayWait: Bool) {
         switch rd_kafka_event_type(event) {
         case RD_KAFKA_EVENT_DR:
-            handleDeliveryReports(event)
+            handleDeliveryReports(event, mayWait: mayWait)
         case RD_KAFKA_EVENT_LOG:
             var facility: UnsafePointer<CChar>? = nil
             var text: UnsafePointer<CChar>? = nil
@@ -220,24 +284,26 @@ final class RDKafkaProducerCore: Sendable {
                 error.isFatal = true
             }
             logger.error("Kafka client error", metadata: ["kafka.error": "\(error)"])
-            publish(.error(error))
+            publish(.error(error), mayWait: mayWait)
         case RD_KAFKA_EVENT_STATS:
-            if let json = rd_kafka_event_stats(event) { publish(.statistics(String(cString: json))) }
+            if let json = rd_kafka_event_stats(event) { publish(.statistics(String(cString: json)), mayWait: mayWait) }
         default:
             break
         }
     }
 
-    private func publish(_ event: KafkaProducerEvent) {
+    private func publish(_ event: KafkaProducerEvent, mayWait: Bool) {
         guard let events else { return }
         let weight = if case .deliveryReports(let reports) = event { reports.count } else { 1 }
-        while !events.push(event, weight: weight, waitingUntil: .now() + .milliseconds(100)) {
+        // A sender only serves when the buffer had room, so it may overshoot by one batch.
+        let deadline: DispatchTime = mayWait ? .now() + .milliseconds(100) : .distantFuture
+        while !events.push(event, weight: weight, waitingUntil: deadline, force: !mayWait) {
             // The reader is slow: keep queue-full waiters' deadlines while we wait for it.
             resumeQueueFullWaiters(now: .now())
         }
     }
 
-    private func handleDeliveryReports(_ event: OpaquePointer) {
+    private func handleDeliveryReports(_ event: OpaquePointer, mayWait: Bool) {
         let total = rd_kafka_event_message_count(event)
         var reports: [KafkaDeliveryReport] = []
         if events != nil { reports.reserveCapacity(total) }
@@ -287,7 +353,7 @@ final class RDKafkaProducerCore: Sendable {
         if delivered > 0 { deliveredCount.add(delivered, ordering: .relaxed) }
         if failed > 0 { failedCount.add(failed, ordering: .relaxed) }
         if purged > 0 { purgedCount.add(purged, ordering: .relaxed) }
-        if !reports.isEmpty { publish(.deliveryReports(reports)) }
+        if !reports.isEmpty { publish(.deliveryReports(reports), mayWait: mayWait) }
     }
 
     private func makeReport(_ message: UnsafePointer<rd_kafka_message_t>, id: UInt64, topic: String) -> KafkaDeliveryReport {
@@ -328,7 +394,7 @@ final class RDKafkaProducerCore: Sendable {
             purge(includingInFlight: true)
         }
         if stopping.exchange(true, ordering: .acquiringAndReleasing) == false {
-            rd_kafka_queue_yield(client.mainQueue)
+            wakePoller()
             pollerFinished.wait()
         }
         return purgedCount.load(ordering: .relaxed) - purgedBefore
