@@ -1,11 +1,15 @@
 // The Swift side of `make bench` (scripts/bench runs it beside Benchmarks/CBaseline).
 //
-//   ProducerBenchmark throughput BROKERS TOPIC COUNT SIZE   fire-and-forget, every report awaited
+//   ProducerBenchmark throughput BROKERS TOPIC COUNT SIZE   fire-and-forget, reports read from
+//                                                           the KafkaProducerEvents sequence
+//   ProducerBenchmark handler BROKERS TOPIC COUNT SIZE      fire-and-forget, reports counted in an
+//                                                           event handler (C's dr_msg_cb model)
 //   ProducerBenchmark concurrent BROKERS TOPIC COUNT TASKS  sendAndWait from TASKS concurrent tasks
 //   ProducerBenchmark latency    BROKERS TOPIC COUNT        sendAndWait one at a time, linger.ms=0
 //
 // Each prints one line: mode=... msgs=... [delivered= failed= seconds= msgs_per_s= | p50_us= p99_us=] peak_rss_kb=...
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,6 +35,40 @@ func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
+/// Report counts kept by an event handler, and a way to wait until all have arrived.
+final class Counts: Sendable {
+    private struct State {
+        var delivered = 0
+        var failed = 0
+        var waiter: (Int, CheckedContinuation<Void, Never>)?
+    }
+    private let state = Mutex(State())
+
+    func add(delivered: Int, failed: Int) {
+        let done: CheckedContinuation<Void, Never>? = state.withLock { state in
+            state.delivered += delivered
+            state.failed += failed
+            guard let (target, continuation) = state.waiter, state.delivered + state.failed >= target else { return nil }
+            state.waiter = nil
+            return continuation
+        }
+        done?.resume()
+    }
+
+    func waitFor(_ target: Int) async {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state in
+                if state.delivered + state.failed >= target { return true }
+                state.waiter = (target, continuation)
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    var totals: (Int, Int) { state.withLock { ($0.delivered, $0.failed) } }
+}
+
 let args = CommandLine.arguments
 guard args.count >= 5, let count = Int(args[4]), count > 0 else { usage() }
 let mode = args[1]
@@ -54,7 +92,7 @@ case "throughput":
         for await event in events {
             guard case .deliveryReports(let batch) = event else { continue }
             for report in batch {
-                if report.error == nil { delivered += 1 } else { failed += 1 }
+                if report.isDelivered { delivered += 1 } else { failed += 1 }
             }
             if delivered + failed == count { break }
         }
@@ -68,6 +106,28 @@ case "throughput":
     let elapsed = seconds(ContinuousClock.now - start)
     await producer.shutdown()
     print("mode=throughput msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
+        + "msgs_per_s=\(Int(Double(count) / elapsed)) peak_rss_kb=\(peakRSSKilobytes())")
+    exit(failed == 0 ? 0 : 1)
+
+case "handler":
+    guard args.count == 6, let size = Int(args[5]), size >= 0 else { usage() }
+    let counts = Counts()
+    let producer = try KafkaProducer(configuration: configuration) { event in
+        guard case .deliveryReports(let batch) = event else { return }
+        var failed = 0
+        for report in batch where !report.isDelivered { failed += 1 }
+        counts.add(delivered: batch.count - failed, failed: failed)
+    }
+    let record = KafkaProducerRecord(topic: topic, value: [UInt8](repeating: 0x61, count: size))
+    let start = ContinuousClock.now
+    for _ in 0..<count {
+        _ = try await producer.send(record)
+    }
+    await counts.waitFor(count)
+    let elapsed = seconds(ContinuousClock.now - start)
+    await producer.shutdown()
+    let (delivered, failed) = counts.totals
+    print("mode=handler msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
         + "msgs_per_s=\(Int(Double(count) / elapsed)) peak_rss_kb=\(peakRSSKilobytes())")
     exit(failed == 0 ? 0 : 1)
 

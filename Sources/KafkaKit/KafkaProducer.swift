@@ -12,8 +12,9 @@ public import ServiceLifecycle
 ///
 /// Every record handed to the producer gets exactly one outcome: delivered, or an error saying
 /// why (timed out, purged, too large, unknown topic, ...). Fire-and-forget outcomes arrive on
-/// ``KafkaProducerEvents`` (see ``makeProducerWithEvents(configuration:logger:)``); a producer
-/// made without events logs each failed fire-and-forget delivery at `error` level.
+/// ``KafkaProducerEvents`` (see ``makeProducerWithEvents(configuration:logger:)``) or at an event
+/// handler (``init(configuration:logger:eventHandler:)``); a producer made with neither logs
+/// each failed fire-and-forget delivery at `error` level.
 ///
 /// The producer works as soon as it is created. Run it in a `ServiceGroup` to tie its
 /// graceful shutdown to the service lifecycle; otherwise call ``shutdown()``.
@@ -48,6 +49,22 @@ public final class KafkaProducer: Sendable, Service {
         return (KafkaProducer(core: core), KafkaProducerEvents(buffer: core.events!))
     }
 
+    /// Creates a producer that hands its events — fire-and-forget delivery reports in batches,
+    /// client errors, statistics — to `eventHandler`, the way a C producer's delivery callback
+    /// works: no buffer, no extra task.
+    ///
+    /// The handler runs on a KafkaKit thread: the one serving librdkafka's queue, which is
+    /// often the sending task's own thread right after a send. Keep it short and never block
+    /// in it; hand longer work to a task or queue of your own.
+    public convenience init(
+        configuration: KafkaConfiguration,
+        logger: Logger = KafkaProducer.defaultLogger,
+        eventHandler: @escaping @Sendable (KafkaProducerEvent) -> Void
+    ) throws {
+        try self.init(core: RDKafkaProducerCore(
+            configuration: configuration, logger: logger, withEvents: false, eventHandler: eventHandler))
+    }
+
     private init(core: RDKafkaProducerCore) {
         self.core = core
         core.start()
@@ -68,24 +85,54 @@ public final class KafkaProducer: Sendable, Service {
     // MARK: Sending
 
     /// Hands a record to librdkafka without waiting for the broker and returns its ID; the
-    /// delivery report arrives later on ``KafkaProducerEvents`` with the same ID.
+    /// delivery report arrives later (on ``KafkaProducerEvents`` or at the event handler) with
+    /// the same ID.
     ///
     /// Returns without suspending unless librdkafka's local queue is full; then it follows
     /// ``KafkaConfiguration/queueFullPolicy`` (by default: waits up to 10 s while reports drain).
     ///
     /// - Throws: ``KafkaError`` when the record was not queued: queue full, message too large,
     ///   unknown partition, producer shut down, ... Nothing is queued then.
+    @inlinable
     nonisolated(nonsending)
     public func send(_ record: KafkaProducerRecord) async throws -> KafkaProducerMessageID {
+        // The common case is a plain call; only a full queue takes the asynchronous path.
+        do {
+            return try trySend(record)
+        } catch where _waitsWhenQueueFull(error) {
+            return try await _sendWaitingForQueueSpace(record)
+        }
+    }
+
+    /// Hands a record to librdkafka without waiting for anything, from synchronous code.
+    ///
+    /// Like ``send(_:)``, but a full local queue fails at once with
+    /// ``KafkaError/Code/queueFull`` whatever the ``KafkaConfiguration/queueFullPolicy``.
+    public func trySend(_ record: KafkaProducerRecord) throws(KafkaError) -> KafkaProducerMessageID {
         let id = core.makeID()
-        let opaque = UnsafeMutableRawPointer(bitPattern: UInt(id.rawValue) << 1 | 1)!
+        if let error = core.produce(record, opaque: UnsafeMutableRawPointer(bitPattern: UInt(id.rawValue) << 1 | 1)!) {
+            throw error
+        }
+        core.serveOne(fireAndForget: id)
+        return id
+    }
+
+    @usableFromInline
+    func _waitsWhenQueueFull(_ error: KafkaError) -> Bool {
+        guard error.code == .queueFull, case .wait = core.configuration.queueFullPolicy else { return false }
+        return true
+    }
+
+    @usableFromInline
+    nonisolated(nonsending)
+    func _sendWaitingForQueueSpace(_ record: KafkaProducerRecord) async throws -> KafkaProducerMessageID {
         var deadline: DispatchTime? = nil
         while true {
-            guard let error = core.produce(record, opaque: opaque) else {
-                core.serveOne()
-                return id
+            do {
+                return try trySend(record)
+            } catch {
+                try await waitAfterQueueFull(error, deadline: &deadline)
             }
-            try await waitAfterQueueFull(error, deadline: &deadline)
         }
     }
 
@@ -108,7 +155,7 @@ public final class KafkaProducer: Sendable, Service {
                     Unmanaged<RDKafkaDeliveryWaiter>.fromOpaque(opaque).release()
                     continuation.resume(returning: .notQueued(error))
                 } else {
-                    core.serveOne()
+                    core.serveOne(fireAndForget: nil)
                 }
             }
             switch outcome {

@@ -1,5 +1,6 @@
 /// Identifies a message handed to a producer; its delivery report carries the same ID.
-/// IDs increase by one per message within a producer, starting at 1.
+/// IDs are unique within a producer and increase with each send (a send that fails to queue
+/// uses one up).
 public struct KafkaProducerMessageID: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The ID's number.
     public let rawValue: UInt64

@@ -1,4 +1,5 @@
 import KafkaKitTestSupport
+import Synchronization
 import Testing
 
 @testable import KafkaKit
@@ -44,6 +45,40 @@ struct ProducerMockClusterTests {
         #expect(producer.deliveredCount == 1000)
         #expect(producer.failedCount == 0)
         await producer.shutdown()
+    }
+
+    @Test("an event handler receives exactly one report per fire-and-forget send")
+    func eventHandler() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("handler", partitions: 2)
+        let seen = ReportCollector()
+        let producer = try KafkaProducer(configuration: configuration(cluster)) { event in
+            if case .deliveryReports(let batch) = event { seen.add(batch) }
+        }
+        var ids = Set<KafkaProducerMessageID>()
+        for i in 0..<500 { ids.insert(try await producer.send(KafkaProducerRecord(topic: "handler", value: "v\(i)"))) }
+        for i in 0..<500 { ids.insert(try producer.trySend(KafkaProducerRecord(topic: "handler", value: "s\(i)"))) }
+        try await producer.flush(timeout: .seconds(30))
+        let reports = seen.reports
+        #expect(reports.count == 1000)
+        #expect(Set(reports.map(\.id)) == ids)
+        #expect(reports.allSatisfy { $0.isDelivered })
+        await producer.shutdown()
+    }
+
+    @Test("trySend fails at once on a full queue, whatever the policy")
+    func trySendFailsFast() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("try", partitions: 1)
+        var configuration = configuration(cluster)
+        configuration["queue.buffering.max.messages"] = "5"
+        configuration.queueFullPolicy = .wait(timeout: .seconds(60))
+        let producer = try KafkaProducer(configuration: configuration)
+        cluster.setBrokerDown()
+        for i in 0..<5 { _ = try producer.trySend(KafkaProducerRecord(topic: "try", value: "m\(i)")) }
+        let error = try #require(throws: KafkaError.self) { try producer.trySend(KafkaProducerRecord(topic: "try", value: "x")) }
+        #expect(error.code == .queueFull)
+        await producer.shutdown(timeout: .zero)
     }
 
     @Test("an awaited send returns the stored partition and offset")
@@ -238,4 +273,11 @@ struct ProducerMockClusterTests {
         #expect(Set(reports.map(\.offset)).count == 400)
         await producer.shutdown()
     }
+}
+
+/// Delivery reports gathered by an event handler (called on KafkaKit's threads).
+final class ReportCollector: Sendable {
+    private let storage = Mutex<[KafkaDeliveryReport]>([])
+    func add(_ batch: [KafkaDeliveryReport]) { storage.withLock { $0 += batch } }
+    var reports: [KafkaDeliveryReport] { storage.withLock { $0 } }
 }

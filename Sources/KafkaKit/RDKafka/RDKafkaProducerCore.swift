@@ -25,8 +25,12 @@ final class RDKafkaProducerCore: Sendable {
     let logger: Logger
     let configuration: KafkaConfiguration
     /// Where fire-and-forget reports, errors and statistics go; `nil` for a producer made
-    /// without an event sequence (failed reports are then logged).
+    /// without an event sequence.
     let events: BoundedEventBuffer<KafkaProducerEvent>?
+    /// Called with each event instead, on the thread that serves it; `nil` unless given.
+    let eventHandler: (@Sendable (KafkaProducerEvent) -> Void)?
+    /// Whether fire-and-forget reports are wanted at all (else only failures are logged).
+    private let wantsReports: Bool
 
     private let nextID = Atomic<UInt64>(1)
     private let deliveredCount = Atomic<Int>(0)
@@ -40,6 +44,9 @@ final class RDKafkaProducerCore: Sendable {
     /// `Mutex`: a failed try-lock of a `Mutex` is a system call on Linux (PI futex), and the
     /// sender tries on every send.
     private let serving = Atomic<Bool>(false)
+    /// The ID of the latest fire-and-forget send: when it moves, a sender is active and the
+    /// poller defers to it (see `pollLoop`). A plain store per send, not a read-modify-write.
+    private let sendActivity = Atomic<UInt64>(0)
     /// librdkafka writes a byte to `wakeWrite` when the main queue becomes non-empty; so does
     /// ``wakePoller()``. The poller sleeps on `wakeRead`.
     private let wakeRead: Int32
@@ -50,14 +57,21 @@ final class RDKafkaProducerCore: Sendable {
         var waiting: [Int: (deadline: DispatchTime, continuation: CheckedContinuation<Bool, Never>)] = [:]
     }
 
-    init(configuration: KafkaConfiguration, logger: Logger, withEvents: Bool) throws(KafkaError) {
+    init(
+        configuration: KafkaConfiguration,
+        logger: Logger,
+        withEvents: Bool,
+        eventHandler: (@Sendable (KafkaProducerEvent) -> Void)? = nil
+    ) throws(KafkaError) {
         var eventTypes = RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_LOG
-        if withEvents { eventTypes |= RD_KAFKA_EVENT_STATS }
+        if withEvents || eventHandler != nil { eventTypes |= RD_KAFKA_EVENT_STATS }
         self.client = try RDKafkaClient(
             type: RD_KAFKA_PRODUCER, configuration: configuration, events: eventTypes, logger: logger)
         self.logger = logger
         self.configuration = configuration
         self.events = withEvents ? BoundedEventBuffer(capacity: configuration.eventBufferCapacity) : nil
+        self.eventHandler = eventHandler
+        self.wantsReports = withEvents || eventHandler != nil
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else {
             throw KafkaError(code: .failure, message: "cannot create the producer's wake-up pipe (errno \(errno))")
@@ -217,10 +231,23 @@ final class RDKafkaProducerCore: Sendable {
     private func pollLoop() {
         var wake = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
         var sink = [UInt8](repeating: 0, count: 64)
+        var lastActivity = sendActivity.load(ordering: .relaxed)
+        var deferring = false
         while true {
             let stop = isStopping
-            _ = poll(&wake, 1, stop ? 100 : nextPollTimeout())
+            // While a fire-and-forget sender is busy it serves the events itself (see
+            // `serveOne`), so that messages are freed on the thread that allocated them; the
+            // poller looks again every millisecond and takes over once the sender pauses.
+            _ = poll(&wake, 1, stop ? 100 : deferring ? 1 : nextPollTimeout())
             while read(wakeRead, &sink, sink.count) > 0 {}
+            let activity = sendActivity.load(ordering: .relaxed)
+            if !stop, activity != lastActivity, !(events?.isFull ?? false) {
+                lastActivity = activity
+                deferring = true
+                resumeQueueFullWaiters(now: .now())
+                continue
+            }
+            deferring = false
             serveAll()
             resumeQueueFullWaiters(now: .now())
             if stop {
@@ -251,7 +278,8 @@ final class RDKafkaProducerCore: Sendable {
     /// Sender side: handles at most one pending event, only if the poller is not serving and
     /// the event buffer has room — a sender never waits here.
     @inline(__always)
-    func serveOne() {
+    func serveOne(fireAndForget id: KafkaProducerMessageID?) {
+        if let id { sendActivity.store(id.rawValue, ordering: .relaxed) }
         if let events, events.isFull { return }
         guard serving.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
         let event = rd_kafka_queue_poll(client.mainQueue, 0)
@@ -293,6 +321,10 @@ final class RDKafkaProducerCore: Sendable {
     }
 
     private func publish(_ event: KafkaProducerEvent, mayWait: Bool) {
+        if let eventHandler {
+            eventHandler(event)
+            return
+        }
         guard let events else { return }
         let weight = if case .deliveryReports(let reports) = event { reports.count } else { 1 }
         // A sender only serves when the buffer had room, so it may overshoot by one batch.
@@ -306,7 +338,7 @@ final class RDKafkaProducerCore: Sendable {
     private func handleDeliveryReports(_ event: OpaquePointer, mayWait: Bool) {
         let total = rd_kafka_event_message_count(event)
         var reports: [KafkaDeliveryReport] = []
-        if events != nil { reports.reserveCapacity(total) }
+        if wantsReports { reports.reserveCapacity(total) }
         var delivered = 0
         var failed = 0
         var purged = 0
@@ -328,13 +360,13 @@ final class RDKafkaProducerCore: Sendable {
                     }
                     let opaque = UInt(bitPattern: message.pointee._private)
                     if opaque & 1 == 1 {
-                        guard events != nil || err != RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+                        guard wantsReports || err != RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
                         if message.pointee.rkt != lastTopicHandle {
                             lastTopicHandle = message.pointee.rkt
                             lastTopicName = String(cString: rd_kafka_topic_name(message.pointee.rkt))
                         }
                         let report = makeReport(message, id: UInt64(opaque >> 1), topic: lastTopicName)
-                        if events != nil {
+                        if wantsReports {
                             reports.append(report)
                         } else if let error = report.error {
                             logger.error(
