@@ -52,7 +52,11 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaKitTests",
-            dependencies: ["KafkaKit", "KafkaKitTestSupport", "CLibrdkafka"],
+            dependencies: [
+                "KafkaKit", "KafkaKitTestSupport", "CLibrdkafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,61 @@
+import KafkaKitTestSupport
+import Logging
+import ServiceLifecycle
+import Testing
+
+@testable import KafkaKit
+
+@Suite("Producer as a Service")
+struct ProducerLifecycleTests {
+    @Test("graceful shutdown of a ServiceGroup flushes the producer and ends its events")
+    func gracefulShutdownFlushes() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("lifecycle", partitions: 2)
+        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
+        configuration.linger = .milliseconds(50)  // reports still outstanding when shutdown starts
+        configuration["log_level"] = "0"
+        let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration)
+        let group = ServiceGroup(configuration: .init(services: [producer], logger: Logger(label: "test")))
+
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            for i in 0..<300 { _ = try await producer.send(KafkaProducerRecord(topic: "lifecycle", value: "m\(i)")) }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+
+        var delivered = 0
+        for await event in events {  // ends once the producer has shut down
+            if case .deliveryReports(let batch) = event { delivered += batch.filter { $0.isDelivered }.count }
+        }
+        #expect(delivered == 300)
+        #expect(producer.outputQueueLength == 0)
+        let error = try await #require(throws: KafkaError.self) {
+            try await producer.send(KafkaProducerRecord(topic: "lifecycle", value: "after"))
+        }
+        #expect(error.code == .destroyed)
+    }
+
+    @Test("a producer dropped without shutdown still reports every message")
+    func droppedProducerReports() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("dropped", partitions: 1)
+        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
+        configuration["log_level"] = "0"
+        cluster.setBrokerDown()
+        // The producer lives only inside this call; its last reference goes when it returns.
+        func sendAndDrop() async throws -> KafkaProducerEvents {
+            let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration)
+            for i in 0..<25 { _ = try await producer.send(KafkaProducerRecord(topic: "dropped", value: "m\(i)")) }
+            return events
+        }
+        let events = try await sendAndDrop()
+        let reports = try await withDeadline(seconds: 30) {
+            var reports: [KafkaDeliveryReport] = []
+            for await event in events { if case .deliveryReports(let batch) = event { reports += batch } }
+            return reports
+        }
+        #expect(reports.count == 25)
+        #expect(reports.allSatisfy { $0.errorCode == .purgedFromQueue || $0.errorCode == .purgedInFlight })
+    }
+}
