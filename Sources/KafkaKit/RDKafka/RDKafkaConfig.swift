@@ -1,4 +1,5 @@
 import CLibrdkafka
+import Foundation
 
 /// Builds librdkafka configuration objects from a ``KafkaConfiguration``, reporting the first
 /// property librdkafka rejects with its name and librdkafka's reason (secrets redacted).
@@ -65,7 +66,7 @@ enum RDKafkaConfig {
     /// librdkafka's messages quote the rejected value; for a secret property it must not show.
     static func redact(_ text: String, property: String, value: String) -> String {
         guard KafkaConfiguration.isSensitive(property), !value.isEmpty else { return text }
-        return text.replacingAll(value, with: "[redacted]")
+        return text.replacingOccurrences(of: value, with: "[redacted]")
     }
 
     /// Every property of a configuration object as librdkafka sees it, secrets redacted.
@@ -93,37 +94,6 @@ enum RDKafkaConfig {
             collect(pairs, count, .topic)
         }
         return entries
-    }
-}
-
-extension String {
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = self[...]
-        while let range = rest.range(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        result += rest
-        return result
-    }
-}
-
-extension Substring {
-    func range(of target: String) -> Range<Substring.Index>? {
-        let needle = Array(target.utf8)
-        let utf8 = self.utf8
-        var start = utf8.startIndex
-        while start != utf8.endIndex {
-            if utf8[start...].starts(with: needle) {
-                let end = utf8.index(start, offsetBy: needle.count)
-                return start..<end
-            }
-            start = utf8.index(after: start)
-        }
-        return nil
     }
 }
 
