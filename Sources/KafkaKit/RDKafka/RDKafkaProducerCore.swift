@@ -7,7 +7,7 @@ import Synchronization
 /// The machinery behind ``KafkaProducer``: produces through `rd_kafka_produceva`, and serves
 /// librdkafka's main queue (delivery-report batches, errors, log lines, statistics).
 ///
-/// Two threads serve the queue, one at a time under `serveLock`, so events are handled in
+/// Two threads serve the queue, one at a time (the `serving` flag), so events are handled in
 /// librdkafka's order:
 /// - the sending thread, after each send, takes at most one pending event if the lock is free
 ///   (as a C producer calls `rd_kafka_poll(rk, 0)` after each produce). Messages are then
@@ -15,7 +15,9 @@ import Synchronization
 ///   and a fast sender is paced by the reports it serves instead of filling the queue.
 /// - the poller thread sleeps in `poll(2)` on a pipe that librdkafka writes to the moment the
 ///   queue goes from empty to non-empty (`rd_kafka_queue_io_event_enable`), then drains the
-///   queue. No timer, no sleep between polls; reports are served whether or not anyone sends.
+///   queue, so reports are served whether or not anyone sends. While a fire-and-forget sender
+///   is busy, the poller leaves the events to it and looks again each millisecond; otherwise it
+///   sleeps until librdkafka (or a queue-full waiter's deadline) wakes it.
 ///
 /// Each message carries a tagged `msg_opaque`: an odd value is `id << 1 | 1` for a
 /// fire-and-forget send; an even one is a retained ``RDKafkaDeliveryWaiter`` of an awaited send,
