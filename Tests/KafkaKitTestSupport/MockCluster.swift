@@ -34,6 +34,11 @@ public final class MockCluster: @unchecked Sendable {
         _ = rd_kafka_mock_partition_set_leader(cluster, topic, partition, broker)
     }
 
+    /// Moves the group coordinator of `group` to `broker`.
+    public func setCoordinator(group: String, broker: Int32) {
+        _ = rd_kafka_mock_coordinator_set(cluster, "group", group, broker)
+    }
+
     /// Makes the next `errors.count` requests of the given API key fail with these codes.
     public func pushRequestErrors(apiKey: Int16, _ codes: [Int32]) {
         let errors = codes.map { rd_kafka_resp_err_t(rawValue: $0) }

@@ -53,6 +53,7 @@ public func withDeadline<T: Sendable>(
 
 public struct DeadlineExceeded: Error, CustomStringConvertible {
     public let seconds: Double
+    public init(seconds: Double) { self.seconds = seconds }
     public var description: String { "did not finish within \(seconds) s" }
 }
 

@@ -112,6 +112,12 @@ final class BoundedEventBuffer<Element: Sendable>: Sendable {
         }
     }
 
+    /// Wakes a writer blocked in ``push(_:weight:waitingUntil:force:)`` so it can look at its
+    /// own stop condition.
+    func cancelWaitingWriter() {
+        space.signal()
+    }
+
     /// No more elements will be added; a waiting reader sees the end after what is buffered.
     func finish() {
         let reader = state.withLock { state -> CheckedContinuation<Element?, Never>? in

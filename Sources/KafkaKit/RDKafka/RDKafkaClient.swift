@@ -8,9 +8,21 @@ import Logging
 final class RDKafkaClient: @unchecked Sendable {
     let handle: OpaquePointer
     let mainQueue: OpaquePointer
+    /// The object C callbacks receive as their opaque; released only after `rd_kafka_destroy`,
+    /// so no callback can see it gone.
+    private let callbackContext: AnyObject?
 
     /// Creates a client whose logs and the given event types arrive on the main queue.
-    init(type: rd_kafka_type_t, configuration: KafkaConfiguration, events: Int32, logger: Logger) throws(KafkaError) {
+    /// `configure` may install C callbacks on the configuration; `callbackContext` is kept
+    /// alive for as long as the handle.
+    init(
+        type: rd_kafka_type_t,
+        configuration: KafkaConfiguration,
+        events: Int32,
+        logger: Logger,
+        callbackContext: AnyObject? = nil,
+        configure: (OpaquePointer) -> Void = { _ in }
+    ) throws(KafkaError) {
         try RDKafkaConfig.checkRuntimeVersion()
         var configuration = configuration
         if configuration.properties["log_level"] == nil && configuration.properties["log.level"] == nil {
@@ -19,7 +31,8 @@ final class RDKafkaClient: @unchecked Sendable {
         }
         let conf = try RDKafkaConfig.makeConf(configuration)
         rd_kafka_conf_set(conf, "log.queue", "true", nil, 0)
-        rd_kafka_conf_set_events(conf, events)
+        if events != 0 { rd_kafka_conf_set_events(conf, events) }
+        configure(conf)
         var reason = [CChar](repeating: 0, count: 512)
         guard let rk = rd_kafka_new(type, conf, &reason, reason.count) else {
             rd_kafka_conf_destroy(conf)
@@ -29,6 +42,7 @@ final class RDKafkaClient: @unchecked Sendable {
             )
         }
         handle = rk
+        self.callbackContext = callbackContext
         rd_kafka_set_log_queue(rk, nil)  // nil: the main queue
         mainQueue = rd_kafka_queue_get_main(rk)
     }

@@ -1,0 +1,57 @@
+/// A consumer's messages, one at a time, as an `AsyncSequence`.
+///
+/// Messages come from batches taken together: within a batch, `next()` returns without
+/// suspending and without a lock, on the caller's own executor (a `for await` loop on the main
+/// actor does not hop per message). One iterator at a time, for this or ``KafkaConsumerBatches``.
+public struct KafkaConsumerMessages: AsyncSequence, Sendable {
+    public typealias Element = KafkaConsumerMessage
+    public typealias Failure = Never
+
+    let buffer: BoundedEventBuffer<RDKafkaMessageBatch>
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let buffer: BoundedEventBuffer<RDKafkaMessageBatch>
+        var batch: RDKafkaMessageBatch?
+        var index = 0
+
+        public mutating func next(isolation actor: isolated (any Actor)?) async -> KafkaConsumerMessage? {
+            if let batch, index < batch.count {
+                defer { index += 1 }
+                return KafkaConsumerMessage(batch: batch, index: index)
+            }
+            batch = nil
+            guard let next = await buffer.next() else { return nil }
+            batch = next
+            index = 1
+            return KafkaConsumerMessage(batch: next, index: 0)
+        }
+
+        public mutating func next() async -> KafkaConsumerMessage? {
+            await next(isolation: nil)
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
+}
+
+/// A consumer's messages in the batches librdkafka delivered them, as an `AsyncSequence`.
+public struct KafkaConsumerBatches: AsyncSequence, Sendable {
+    public typealias Element = KafkaConsumerBatch
+    public typealias Failure = Never
+
+    let buffer: BoundedEventBuffer<RDKafkaMessageBatch>
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let buffer: BoundedEventBuffer<RDKafkaMessageBatch>
+
+        public mutating func next(isolation actor: isolated (any Actor)?) async -> KafkaConsumerBatch? {
+            await buffer.next().map(KafkaConsumerBatch.init(storage:))
+        }
+
+        public mutating func next() async -> KafkaConsumerBatch? {
+            await next(isolation: nil)
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
+}

@@ -1,0 +1,298 @@
+import Foundation
+import KafkaKit
+import KafkaKitTestSupport
+import Synchronization
+import Testing
+
+/// The group consumer against the real local broker.
+@Suite("Consumer on the local broker", .enabled(if: TestBroker.shouldRun, "KAFKA_BOOTSTRAP_SERVERS is not set"))
+struct ConsumerIntegrationTests {
+    func consumerConfiguration(group: String = "g-\(UUID().uuidString)") throws -> KafkaConfiguration {
+        var configuration = KafkaConfiguration(bootstrapServers: [try TestBroker.servers()])
+        configuration["group.id"] = group
+        configuration["auto.offset.reset"] = "earliest"
+        configuration["session.timeout.ms"] = "6000"  // Tansu rebalances slowly otherwise
+        configuration["heartbeat.interval.ms"] = "500"
+        return configuration
+    }
+
+    /// Produces records and waits until all are acknowledged.
+    func produce(_ records: [KafkaProducerRecord]) async throws -> [KafkaDeliveryReport] {
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: [try TestBroker.servers()]))
+        defer { Task { await producer.shutdown() } }
+        return try await withThrowingTaskGroup(of: KafkaDeliveryReport.self) { group in
+            for record in records { group.addTask { try await producer.sendAndWait(record) } }
+            var reports: [KafkaDeliveryReport] = []
+            for try await report in group { reports.append(report) }
+            return reports
+        }
+    }
+
+    /// Reads `count` messages (as copies of their fields).
+    func read(_ consumer: KafkaConsumer, count: Int, seconds: Double = 40) async throws -> [ReadRecord] {
+        try await withDeadline(seconds: seconds) {
+            var records: [ReadRecord] = []
+            for await message in consumer.messages {
+                records.append(ReadRecord(message))
+                if records.count == count { break }
+            }
+            return records
+        }
+    }
+
+    @Test("every field produced with KafkaKit comes back: key, value, tombstone, headers, timestamp")
+    func roundTrip() async throws {
+        let topic = TestBroker.freshTopic("consume")
+        let base = Int64(Date().timeIntervalSince1970 * 1000) - 10_000
+        var records: [KafkaProducerRecord] = []
+        for i in 0..<500 {
+            records.append(KafkaProducerRecord(
+                topic: topic, partition: Int32(i % 2), key: Array("k\(i)".utf8),
+                value: i % 50 == 0 ? nil : Array("value-\(i)".utf8),
+                headers: [KafkaHeader(key: "i", value: String(i)), KafkaHeader(key: "nil", value: nil)],
+                timestamp: Date(timeIntervalSince1970: Double(base + Int64(i)) / 1000)))
+        }
+        let reports = try await produce(records)
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration())
+        try consumer.subscribe(topics: [topic])
+        let read = try await read(consumer, count: 500)
+        let byKey = Dictionary(uniqueKeysWithValues: read.map { ($0.key!, $0) })
+        #expect(reports.allSatisfy { $0.isDelivered })
+        for (i, record) in records.enumerated() {
+            let got = try #require(byKey[record.key!], "key k\(i)")
+            #expect(got.topic == topic)
+            #expect(got.partition == record.partition)
+            #expect(got.value == record.value, "value of k\(i)")
+            #expect(got.isTombstone == (record.value == nil))
+            #expect(got.headers == record.headers)
+            #expect(got.timestamp == base + Int64(i))
+            #expect(got.timestampType == .createTime)
+        }
+        // Offsets per partition are 0..<250 in order.
+        for p in Int32(0)...1 {
+            #expect(read.filter { $0.partition == p }.map(\.offset) == Array(0..<250))
+        }
+        await consumer.close()
+    }
+
+    @Test("batches deliver everything; position, committed, watermarks and lag agree")
+    func batchesAndOffsets() async throws {
+        let topic = TestBroker.freshTopic("batches")
+        _ = try await produce((0..<1000).map { KafkaProducerRecord(topic: topic, partition: 0, value: "m\($0)") })
+        var configuration = try consumerConfiguration()
+        configuration["enable.auto.commit"] = "false"
+        let consumer = try KafkaConsumer(configuration: configuration)
+        try consumer.assign([KafkaTopicPartition(topic: topic, partition: 0, offset: KafkaOffset.beginning)])
+        let offsets = try await withDeadline(seconds: 30) {
+            var offsets: [Int64] = []
+            for await batch in consumer.batches {
+                #expect(!batch.isEmpty)
+                offsets += batch.map(\.offset)
+                if offsets.count >= 600 { break }
+            }
+            return offsets
+        }
+        #expect(offsets == Array(0..<Int64(offsets.count)))
+        let last = offsets.last!
+        // Tansu 0.6.0 answers ListOffsets(latest) with the number of record batches, not of
+        // records (kcat -Q shows the same), so exact watermarks are checked on the mock cluster.
+        let marks = try await consumer.watermarks(topic: topic, partition: 0)
+        #expect(marks.low == 0 && marks.high > 0, "\(marks)")
+
+        try await consumer.commit([KafkaTopicPartition(topic: topic, partition: 0, offset: last + 1)])
+        let committed = try await consumer.committed([KafkaTopicPartition(topic: topic, partition: 0)])
+        #expect(committed.first?.offset == last + 1)
+        let position = try consumer.position([KafkaTopicPartition(topic: topic, partition: 0)])
+        #expect(position.first!.offset >= last + 1, "the position is past everything taken from librdkafka")
+        let lag = try await consumer.lag()
+        #expect(lag.count == 1 && lag[0].topic == topic && lag[0].highWatermark == marks.high)
+        await consumer.close()
+    }
+
+    @Test("store-then-commit: a new consumer resumes after the last processed message")
+    func storeThenCommit() async throws {
+        let topic = TestBroker.freshTopic("store")
+        _ = try await produce((0..<100).map { KafkaProducerRecord(topic: topic, partition: 0, value: "m\($0)") })
+        let group = "store-\(UUID().uuidString)"
+        var configuration = try consumerConfiguration(group: group)
+        configuration["enable.auto.offset.store"] = "false"
+        configuration["auto.commit.interval.ms"] = "100"
+
+        let first = try KafkaConsumer(configuration: configuration)
+        try first.subscribe(topics: [topic])
+        try await withDeadline(seconds: 40) {
+            var processed = 0
+            for await message in first.messages where message.partition == 0 {
+                processed += 1
+                try first.storeOffset(message)  // "processed": offsets 0...39
+                if processed == 40 { break }
+            }
+        }
+        await first.close()  // commits what was stored, leaves the group
+
+        let second = try KafkaConsumer(configuration: configuration)
+        try second.subscribe(topics: [topic])
+        let next = try await read(second, count: 1)
+        #expect(next.first?.offset == 40, "resumes after the last stored offset, not after what was merely taken")
+        await second.close()
+    }
+
+    @Test("pause holds a partition back while others flow; resume releases it")
+    func pauseResume() async throws {
+        let topic = TestBroker.freshTopic("pause")
+        var configuration = try consumerConfiguration()
+        configuration["enable.auto.commit"] = "false"
+        let consumer = try KafkaConsumer(configuration: configuration)
+        _ = try await produce([KafkaProducerRecord(topic: topic, partition: 0, value: "create"), KafkaProducerRecord(topic: topic, partition: 1, value: "create")])
+        // After the two "create" records (offset 0 of each partition): an explicit offset, as
+        // `end` would be resolved whenever fetching starts — possibly after the records below.
+        try consumer.assign([0, 1].map { KafkaTopicPartition(topic: topic, partition: $0, offset: 1) })
+        try consumer.pause([KafkaTopicPartition(topic: topic, partition: 0)])
+        _ = try await produce((0..<20).map { KafkaProducerRecord(topic: topic, partition: Int32($0 % 2), value: "m\($0)") })
+
+        let (whilePaused, afterResume) = try await withDeadline(seconds: 40) {
+            var whilePaused: [ReadRecord] = []
+            var afterResume: [ReadRecord] = []
+            for await m in consumer.messages {
+                if whilePaused.filter({ $0.partition == 1 }).count < 10 {
+                    whilePaused.append(ReadRecord(m))
+                    if whilePaused.filter({ $0.partition == 1 }).count == 10 {
+                        try consumer.resume([KafkaTopicPartition(topic: topic, partition: 0)])
+                    }
+                } else {
+                    afterResume.append(ReadRecord(m))
+                    if afterResume.count == 10 { break }
+                }
+            }
+            return (whilePaused, afterResume)
+        }
+        #expect(whilePaused.allSatisfy { $0.partition == 1 }, "nothing from the paused partition")
+        #expect(afterResume.allSatisfy { $0.partition == 0 } && afterResume.count == 10)
+        await consumer.close()
+    }
+
+    @Test("seek moves the read position back")
+    func seek() async throws {
+        let topic = TestBroker.freshTopic("seek")
+        _ = try await produce((0..<30).map { KafkaProducerRecord(topic: topic, partition: 0, value: "m\($0)") })
+        var configuration = try consumerConfiguration()
+        configuration["enable.auto.commit"] = "false"
+        let consumer = try KafkaConsumer(configuration: configuration)
+        try consumer.assign([KafkaTopicPartition(topic: topic, partition: 0, offset: KafkaOffset.beginning)])
+        let first = try await read(consumer, count: 30)
+        #expect(first.last?.offset == 29)
+        try await consumer.seek([KafkaTopicPartition(topic: topic, partition: 0, offset: 7)])
+        let again = try await read(consumer, count: 1)
+        #expect(again.first?.offset == 7)
+        #expect(again.first?.value == Array("m7".utf8))
+        await consumer.close()
+    }
+
+    @Test("a regex subscription reads every matching topic")
+    func regexSubscription() async throws {
+        let prefix = "regex-\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try await produce([KafkaProducerRecord(topic: "\(prefix)-a", value: "a"), KafkaProducerRecord(topic: "\(prefix)-b", value: "b")])
+        var configuration = try consumerConfiguration()
+        configuration["topic.metadata.refresh.interval.ms"] = "1000"
+        let consumer = try KafkaConsumer(configuration: configuration)
+        try consumer.subscribe(topics: ["^\(prefix)-.*"])
+        let read = try await read(consumer, count: 2)
+        #expect(Set(read.map(\.topic)) == ["\(prefix)-a", "\(prefix)-b"])
+        await consumer.close()
+    }
+
+    @Test("three members of a group share the partitions: nothing lost, nothing read twice after commits")
+    func groupRebalance() async throws {
+        let topic = TestBroker.freshTopic("group")
+        _ = try await produce((0..<4).map { KafkaProducerRecord(topic: topic, partition: Int32($0), value: "create") })
+        let group = "group-\(UUID().uuidString)"
+        var configuration = try consumerConfiguration(group: group)
+        configuration["enable.auto.commit"] = "false"
+        configuration["auto.offset.reset"] = "earliest"
+
+        let seen = SeenOffsets()
+        func member(_ name: String) throws -> (KafkaConsumer, Task<Void, any Error>) {
+            let consumer = try KafkaConsumer(configuration: configuration)
+            try consumer.subscribe(topics: [topic])
+            let task = Task {
+                for await message in consumer.messages {
+                    seen.add(name, message.partition, message.offset)
+                    try await consumer.commit(message)  // committed before the next one is taken
+                }
+            }
+            return (consumer, task)
+        }
+        let (a, ta) = try member("a")
+        let (b, tb) = try member("b")
+        _ = try await produce((0..<400).map { KafkaProducerRecord(topic: topic, partition: Int32($0 % 4), value: "first-\($0)") })
+        try await seen.wait(for: 404, seconds: 60)
+        let (c, tc) = try member("c")
+        _ = try await produce((0..<400).map { KafkaProducerRecord(topic: topic, partition: Int32($0 % 4), value: "second-\($0)") })
+        try await seen.wait(for: 804, seconds: 90)
+
+        #expect(seen.duplicates.isEmpty, "read twice: \(seen.duplicates.prefix(5))")
+        for p in Int32(0)..<4 {
+            #expect(seen.offsets(partition: p) == Array(0..<201), "partition \(p) complete")
+        }
+        #expect(seen.members.count >= 2, "the work was shared: \(seen.members)")
+        for consumer in [a, b, c] { await consumer.close() }
+        for task in [ta, tb, tc] { _ = try? await task.value }
+    }
+}
+
+/// A consumed message's fields, copied so it can leave the loop.
+struct ReadRecord: Sendable {
+    var topic: String
+    var partition: Int32
+    var offset: Int64
+    var key: [UInt8]?
+    var value: [UInt8]?
+    var isTombstone: Bool
+    var headers: [KafkaHeader]
+    var timestamp: Int64?
+    var timestampType: KafkaConsumerMessage.TimestampType?
+
+    init(_ m: KafkaConsumerMessage) {
+        topic = m.topic
+        partition = m.partition
+        offset = m.offset
+        key = m.key
+        value = m.value
+        isTombstone = m.isTombstone
+        headers = m.headers
+        timestamp = m.timestampMilliseconds
+        timestampType = m.timestampType
+    }
+}
+
+/// Which member read which (partition, offset), shared by the members' tasks.
+final class SeenOffsets: Sendable {
+    private struct State {
+        var seen: [String: Set<String>] = [:]
+        var all: [Int32: [Int64]] = [:]
+        var duplicates: [String] = []
+        var count = 0
+    }
+    private let state = Mutex(State())
+
+    func add(_ member: String, _ partition: Int32, _ offset: Int64) {
+        state.withLock { s in
+            if s.all[partition, default: []].contains(offset) { s.duplicates.append("\(member) \(partition)@\(offset)") }
+            s.all[partition, default: []].append(offset)
+            s.seen[member, default: []].insert("\(partition)@\(offset)")
+            s.count += 1
+        }
+    }
+
+    var duplicates: [String] { state.withLock { $0.duplicates } }
+    var members: [String] { state.withLock { Array($0.seen.keys) } }
+    func offsets(partition: Int32) -> [Int64] { state.withLock { ($0.all[partition] ?? []).sorted() } }
+
+    func wait(for count: Int, seconds: Double) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while state.withLock({ $0.count }) < count {
+            guard ContinuousClock.now < deadline else { throw DeadlineExceeded(seconds: seconds) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
