@@ -44,6 +44,12 @@ let package = Package(
             path: "Benchmarks/ProducerBenchmark",
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "ConsumerBenchmark",
+            dependencies: ["KafkaKit"],
+            path: "Benchmarks/ConsumerBenchmark",
+            swiftSettings: strict
+        ),
         .target(
             name: "KafkaKitTestSupport",
             dependencies: ["KafkaKit", "CLibrdkafka"],

@@ -1,0 +1,56 @@
+// The Swift side of the consumer part of `make bench` (scripts/bench runs it beside
+// Benchmarks/CBaseline/consumer_bench).
+//
+//   ConsumerBenchmark BROKERS TOPIC COUNT
+//
+// Reads COUNT records of TOPIC from the beginning of every partition with KafkaConsumer's
+// `messages` AsyncSequence in a plain `for await` loop (top-level code: on the main actor),
+// touching every payload. Prints one line:
+//   mode=consume msgs=N bytes=N seconds=S msgs_per_s=N peak_rss_kb=N
+
+import Foundation
+import KafkaKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func usage() -> Never {
+    FileHandle.standardError.write(Data("usage: ConsumerBenchmark BROKERS TOPIC COUNT\n".utf8))
+    exit(2)
+}
+
+let args = CommandLine.arguments
+guard args.count == 4, let count = Int(args[3]), count > 0 else { usage() }
+let (brokers, topic) = (args[1], args[2])
+
+var configuration = KafkaConfiguration(bootstrapServers: [brokers])
+configuration["group.id"] = "bench-swift-\(getpid())-\(Int(Date().timeIntervalSince1970))"
+configuration["enable.auto.commit"] = "false"
+configuration["auto.offset.reset"] = "earliest"
+configuration["log_level"] = "3"
+
+let consumer = try KafkaConsumer(configuration: configuration)
+let metadata = try await KafkaMetadata.fetch(configuration: KafkaConfiguration(bootstrapServers: [brokers]), topic: topic)
+guard let partitions = metadata.topics.first?.partitions, !partitions.isEmpty else {
+    FileHandle.standardError.write(Data("ConsumerBenchmark: topic \(topic) has no partitions\n".utf8))
+    exit(1)
+}
+try consumer.assign(partitions.map { KafkaTopicPartition(topic: topic, partition: $0.id, offset: KafkaOffset.beginning) })
+
+var read = 0
+var bytes = 0
+var start = ContinuousClock.now
+for await message in consumer.messages {
+    if read == 0 { start = .now }
+    bytes += message.withUnsafeValue { $0?.count ?? 0 }
+    read += 1
+    if read == count { break }
+}
+let elapsed = ContinuousClock.now - start
+let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+await consumer.close()
+
+var resources = rusage()
+getrusage(RUSAGE_SELF.rawValue, &resources)
+print("mode=consume msgs=\(read) bytes=\(bytes) seconds=\(String(format: "%.3f", seconds)) "
+    + "msgs_per_s=\(Int(Double(read) / seconds)) peak_rss_kb=\(resources.ru_maxrss)")
