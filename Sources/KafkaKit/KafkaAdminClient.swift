@@ -12,7 +12,7 @@ public final class KafkaAdminClient: Sendable {
     public init(configuration: KafkaConfiguration, logger: Logger = KafkaProducer.defaultLogger) throws {
         var configuration = configuration
         configuration.properties["partitioner"] = nil
-        client = try RDKafkaClient(type: RD_KAFKA_PRODUCER, configuration: configuration, events: 0, logger: logger)
+        client = try RDKafkaClient(type: RD_KAFKA_PRODUCER, configuration: configuration, events: 0, logger: logger, logsOnMainQueue: false)
     }
 
     /// Cluster metadata (all topics, or one).

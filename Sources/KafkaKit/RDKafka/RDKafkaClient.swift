@@ -15,14 +15,20 @@ final class RDKafkaClient: @unchecked Sendable {
     /// Creates a client whose logs and the given event types arrive on the main queue.
     /// `configure` may install C callbacks on the configuration; `callbackContext` is kept
     /// alive for as long as the handle.
+    ///
+    /// A client nobody serves the main queue of (admin, partition consumer) passes
+    /// `logsOnMainQueue: false`: its log lines then go straight to the logger from librdkafka's
+    /// threads instead of piling up in a queue.
     init(
         type: rd_kafka_type_t,
         configuration: KafkaConfiguration,
         events: Int32,
         logger: Logger,
+        logsOnMainQueue: Bool = true,
         callbackContext: AnyObject? = nil,
         configure: (OpaquePointer) -> Void = { _ in }
     ) throws(KafkaError) {
+        let callbackContext = callbackContext ?? (logsOnMainQueue ? nil : RDKafkaLogContext(logger: logger))
         try RDKafkaConfig.checkRuntimeVersion()
         var configuration = configuration
         if configuration.properties["log_level"] == nil && configuration.properties["log.level"] == nil {
@@ -30,7 +36,11 @@ final class RDKafkaClient: @unchecked Sendable {
             configuration.properties["log_level"] = String(Self.syslogLevel(for: logger.logLevel))
         }
         let conf = try RDKafkaConfig.makeConf(configuration)
-        rd_kafka_conf_set(conf, "log.queue", "true", nil, 0)
+        if logsOnMainQueue {
+            rd_kafka_conf_set(conf, "log.queue", "true", nil, 0)
+        } else if let context = callbackContext as? RDKafkaLogContext {
+            context.install(on: conf)
+        }
         if events != 0 { rd_kafka_conf_set_events(conf, events) }
         configure(conf)
         var reason = [CChar](repeating: 0, count: 512)
@@ -43,7 +53,7 @@ final class RDKafkaClient: @unchecked Sendable {
         }
         handle = rk
         self.callbackContext = callbackContext
-        rd_kafka_set_log_queue(rk, nil)  // nil: the main queue
+        if logsOnMainQueue { rd_kafka_set_log_queue(rk, nil) }  // nil: the main queue
         mainQueue = rd_kafka_queue_get_main(rk)
     }
 
@@ -113,5 +123,24 @@ extension RDKafkaConfig {
             text = redact(text, property: name, value: value)
         }
         return text
+    }
+}
+
+/// The logger a client without a served main queue logs to, straight from librdkafka's threads.
+final class RDKafkaLogContext: Sendable {
+    let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func install(on conf: OpaquePointer) {
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
+        rd_kafka_conf_set_log_cb(conf) { rk, level, facility, text in
+            guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
+            Unmanaged<RDKafkaLogContext>.fromOpaque(opaque).takeUnretainedValue().logger.log(
+                level: RDKafkaClient.loggerLevel(forSyslog: level),
+                "\(text.map { String(cString: $0) } ?? "")",
+                metadata: ["kafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
+            )
+        }
     }
 }

@@ -1,0 +1,109 @@
+import Foundation
+import KafkaKit
+import KafkaKitTestSupport
+import Testing
+
+/// The partition consumer (KafkaTcl's model) against the real local broker.
+@Suite("Partition consumer on the local broker", .enabled(if: TestBroker.shouldRun, "KAFKA_BOOTSTRAP_SERVERS is not set"))
+struct PartitionConsumerIntegrationTests {
+    /// A fresh topic with `count` records "m0"... in each of `partitions` partitions.
+    func filledTopic(count: Int, partitions: Int32 = 1) async throws -> String {
+        let topic = TestBroker.freshTopic("partition")
+        let admin = try KafkaAdminClient(configuration: KafkaConfiguration(bootstrapServers: [try TestBroker.servers()]))
+        try await admin.createTopics([KafkaNewTopic(name: topic, partitions: partitions)])
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: [try TestBroker.servers()]))
+        for p in 0..<partitions {
+            for i in 0..<count { _ = try await producer.sendAndWait(KafkaProducerRecord(topic: topic, partition: p, value: "m\(i)")) }
+        }
+        await producer.shutdown()
+        return topic
+    }
+
+    func consumer(group: String? = nil) throws -> KafkaPartitionConsumer {
+        var configuration = KafkaConfiguration(bootstrapServers: [try TestBroker.servers()])
+        configuration["group.id"] = group
+        return try KafkaPartitionConsumer(configuration: configuration)
+    }
+
+    func next(_ consumer: KafkaPartitionConsumer, _ topic: String) async throws -> KafkaConsumerMessage? {
+        try await consumer.consume(topic: topic, partition: 0, timeout: .seconds(10))
+    }
+
+    @Test("start at beginning, an absolute offset, and N from the end")
+    func startOffsets() async throws {
+        let topic = try await filledTopic(count: 20)
+        let fromBeginning = try consumer()
+        try fromBeginning.start(topic: topic, partition: 0, at: .beginning)
+        for expected in Int64(0)..<3 {
+            let message = try #require(try await next(fromBeginning, topic))
+            #expect(message.offset == expected && message.valueString == "m\(expected)")
+        }
+        let absolute = try consumer()
+        try absolute.start(topic: topic, partition: 0, at: .offset(5))
+        #expect(try await next(absolute, topic)?.offset == 5)
+        let tail = try consumer()
+        try tail.start(topic: topic, partition: 0, at: .fromEnd(3))
+        #expect(try await next(tail, topic)?.offset == 17)
+        try tail.stop(topic: topic, partition: 0)
+    }
+
+    @Test("start at the end sees only new messages; nothing within the timeout is nil")
+    func startAtEnd() async throws {
+        let topic = try await filledTopic(count: 5)
+        let consumer = try consumer()
+        try consumer.start(topic: topic, partition: 0, at: .end)
+        #expect(try await consumer.consume(topic: topic, partition: 0, timeout: .milliseconds(1500)) == nil)
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: [try TestBroker.servers()]))
+        _ = try await producer.sendAndWait(KafkaProducerRecord(topic: topic, partition: 0, value: "new"))
+        await producer.shutdown()
+        let message = try #require(try await next(consumer, topic))
+        #expect(message.offset == 5 && message.valueString == "new")
+    }
+
+    @Test("start at the group's stored offset")
+    func startStored() async throws {
+        let topic = try await filledTopic(count: 20)
+        let group = "stored-\(UUID().uuidString)"
+        var configuration = KafkaConfiguration(bootstrapServers: [try TestBroker.servers()])
+        configuration["group.id"] = group
+        let committer = try KafkaConsumer(configuration: configuration)
+        try await committer.commit([KafkaTopicPartition(topic: topic, partition: 0, offset: 12)])
+        await committer.close()
+
+        let consumer = try consumer(group: group)
+        try consumer.start(topic: topic, partition: 0, at: .stored)
+        #expect(try await next(consumer, topic)?.offset == 12)
+    }
+
+    @Test("a batch holds up to COUNT messages in order")
+    func batch() async throws {
+        let topic = try await filledTopic(count: 30)
+        let consumer = try consumer()
+        try consumer.start(topic: topic, partition: 0, at: .beginning)
+        var offsets: [Int64] = []
+        while offsets.count < 25 {
+            let batch = try await consumer.consumeBatch(topic: topic, partition: 0, maxCount: 10, timeout: .seconds(5))
+            #expect(batch.count <= 10)
+            offsets += batch.map(\.offset)
+        }
+        #expect(offsets.prefix(25) == ArraySlice(0..<25))
+    }
+
+    @Test("two partitions routed into one queue are read together")
+    func queue() async throws {
+        let topic = try await filledTopic(count: 5, partitions: 2)
+        let consumer = try consumer()
+        let queue = consumer.makeQueue()
+        try consumer.start(topic: topic, partition: 0, at: .beginning, queue: queue)
+        try consumer.start(topic: topic, partition: 1, at: .beginning, queue: queue)
+        var seen: [Int32: [Int64]] = [:]
+        while seen.values.map(\.count).reduce(0, +) < 10 {
+            let batch = try await queue.consumeBatch(maxCount: 4, timeout: .seconds(5))
+            for m in batch { seen[m.partition, default: []].append(m.offset) }
+            if batch.isEmpty, let one = try await queue.consume(timeout: .seconds(5)) { seen[one.partition, default: []].append(one.offset) }
+        }
+        #expect(seen[0] == [0, 1, 2, 3, 4] && seen[1] == [0, 1, 2, 3, 4])
+        try consumer.stop(topic: topic, partition: 0)
+        try consumer.stop(topic: topic, partition: 1)
+    }
+}
