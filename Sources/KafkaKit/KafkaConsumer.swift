@@ -28,6 +28,18 @@ public import ServiceLifecycle
 /// Defaults that differ from librdkafka's: `fetch.queue.backoff.ms=10` (librdkafka's 1000 ms
 /// stalls a fast consumer for a second each time its local queue reached
 /// `queued.min.messages`).
+///
+/// Hot loops: ``messages`` never suspends within a batch and takes no lock per message. A loop
+/// in main-actor code (top-level `main.swift`, a `@MainActor` type) still pays Swift's executor
+/// check after every `await` — about 5 % of the CPU at 1.5 M messages/s here. Put a hot loop in a
+/// nonisolated `async` function instead:
+///
+/// ```swift
+/// func process(_ consumer: KafkaConsumer) async {
+///     for await message in consumer.messages { handle(message) }
+/// }
+/// await process(consumer)   // from main.swift
+/// ```
 public final class KafkaConsumer: Sendable, Service {
     let core: RDKafkaConsumerCore
 

@@ -12,9 +12,10 @@ public import Foundation
 /// message keeps its whole fetched batch alive, so do not hold on to messages longer than
 /// needed.
 public struct KafkaConsumerMessage: Sendable {
-    let batch: RDKafkaMessageBatch
-    let index: Int
+    @usableFromInline let batch: RDKafkaMessageBatch
+    @usableFromInline let index: Int
 
+    @usableFromInline
     init(batch: RDKafkaMessageBatch, index: Int) {
         self.batch = batch
         self.index = index

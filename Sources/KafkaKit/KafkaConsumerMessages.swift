@@ -10,24 +10,43 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
     let buffer: BoundedEventBuffer<RDKafkaMessageBatch>
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        let buffer: BoundedEventBuffer<RDKafkaMessageBatch>
-        var batch: RDKafkaMessageBatch?
-        var index = 0
+        @usableFromInline let buffer: BoundedEventBuffer<RDKafkaMessageBatch>
+        @usableFromInline var batch: RDKafkaMessageBatch?
+        @usableFromInline var index = 0
+        @usableFromInline var count = 0
 
+        init(buffer: BoundedEventBuffer<RDKafkaMessageBatch>) { self.buffer = buffer }
+
+        /// Inlinable: within a batch the caller's loop does a bounds check and a retain, no call.
+        @inlinable
         public mutating func next(isolation actor: isolated (any Actor)?) async -> KafkaConsumerMessage? {
-            if let batch, index < batch.count {
+            if index < count {
                 defer { index += 1 }
-                return KafkaConsumerMessage(batch: batch, index: index)
+                return KafkaConsumerMessage(batch: batch.unsafelyUnwrapped, index: index)
             }
+            return await nextBatch()
+        }
+
+        @usableFromInline
+        nonisolated(nonsending) mutating func nextBatch() async -> KafkaConsumerMessage? {
             batch = nil
+            count = 0
             guard let next = await buffer.next() else { return nil }
             batch = next
+            count = next.count
             index = 1
             return KafkaConsumerMessage(batch: next, index: 0)
         }
 
+        /// Runs on the caller's executor, like ``next(isolation:)``: no hop per message.
+        @inlinable
+        nonisolated(nonsending)
         public mutating func next() async -> KafkaConsumerMessage? {
-            await next(isolation: nil)
+            if index < count {
+                defer { index += 1 }
+                return KafkaConsumerMessage(batch: batch.unsafelyUnwrapped, index: index)
+            }
+            return await nextBatch()
         }
     }
 

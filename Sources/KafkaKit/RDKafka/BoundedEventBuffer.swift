@@ -5,6 +5,7 @@ import Synchronization
 /// reader. When the buffer holds `capacity` elements the poller waits, so librdkafka's own
 /// queue keeps the rest: memory stays bounded and senders feel the back-pressure as a full
 /// producer queue.
+@usableFromInline
 final class BoundedEventBuffer<Element: Sendable>: Sendable {
     private enum PushAction {
         case resume(CheckedContinuation<Element?, Never>)

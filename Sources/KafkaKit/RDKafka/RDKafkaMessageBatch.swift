@@ -5,9 +5,10 @@ import CLibrdkafka
 /// and payloads are read in place.
 ///
 /// `@unchecked Sendable`: the messages are never mutated after the batch is made.
+@usableFromInline
 final class RDKafkaMessageBatch: @unchecked Sendable {
     let messages: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>
-    let count: Int
+    @usableFromInline let count: Int
 
     /// Takes ownership of the first `count` messages of `messages` (a buffer it then owns).
     init(messages: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int) {
