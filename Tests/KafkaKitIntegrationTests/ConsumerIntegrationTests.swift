@@ -109,7 +109,7 @@ struct ConsumerIntegrationTests {
         await consumer.close()
     }
 
-    @Test("store-then-commit: a new consumer resumes after the last processed message")
+    @Test("store-then-commit: after a consumer is dropped mid-stream, a new one resumes after the last processed message")
     func storeThenCommit() async throws {
         let topic = TestBroker.freshTopic("store")
         _ = try await produce((0..<100).map { KafkaProducerRecord(topic: topic, partition: 0, value: "m\($0)") })
@@ -118,21 +118,26 @@ struct ConsumerIntegrationTests {
         configuration["enable.auto.offset.store"] = "false"
         configuration["auto.commit.interval.ms"] = "100"
 
-        let first = try KafkaConsumer(configuration: configuration)
-        try first.subscribe(topics: [topic])
-        try await withDeadline(seconds: 40) {
-            var processed = 0
-            for await message in first.messages where message.partition == 0 {
-                processed += 1
-                try first.storeOffset(message)  // "processed": offsets 0...39
-                if processed == 40 { break }
+        // The first consumer lives only inside this call and is dropped mid-stream, without
+        // close(): its deinit still commits what was stored before it leaves the group.
+        let firstConfiguration = configuration
+        @Sendable func processFortyThenDrop() async throws {
+            let first = try KafkaConsumer(configuration: firstConfiguration)
+            try first.subscribe(topics: [topic])
+            try await withDeadline(seconds: 40) {
+                var processed = 0
+                for await message in first.messages where message.partition == 0 {
+                    processed += 1
+                    try first.storeOffset(message)  // "processed": offsets 0...39
+                    if processed == 40 { break }
+                }
             }
         }
-        await first.close()  // commits what was stored, leaves the group
+        try await processFortyThenDrop()
 
         let second = try KafkaConsumer(configuration: configuration)
         try second.subscribe(topics: [topic])
-        let next = try await read(second, count: 1)
+        let next = try await read(second, count: 1, seconds: 60)
         #expect(next.first?.offset == 40, "resumes after the last stored offset, not after what was merely taken")
         await second.close()
     }
