@@ -33,11 +33,9 @@ public struct KafkaConfiguration: Sendable, Hashable {
     /// How long a graceful shutdown waits for outstanding messages before purging the rest.
     public var shutdownTimeout: Duration = .seconds(30)
 
-    /// Consumer: the most messages taken from librdkafka in one batch.
+    /// Consumer: the most messages the reader takes from librdkafka at once (librdkafka's own
+    /// queue, bounded by `queued.max.messages.kbytes`, holds the rest).
     public var consumerBatchSize: Int = 1024
-    /// Consumer: how many taken messages may wait for a slow reader before the consumer stops
-    /// taking more (librdkafka's own queue, bounded by `queued.max.messages.kbytes`, holds the rest).
-    public var consumerBufferCapacity: Int = 4096
 
     /// What a send does when the local producer queue is full.
     public enum QueueFullPolicy: Sendable, Hashable {

@@ -6,8 +6,10 @@ public import ServiceLifecycle
 /// A Kafka group consumer on librdkafka.
 ///
 /// Messages arrive on ``messages`` (one by one) or ``batches`` (in bulk) — use one of the two.
-/// A thread of the consumer's own takes them from librdkafka in batches, so the per-message
-/// cost is tiny and the cooperative thread pool is never blocked. Rebalances, commits, errors
+/// The reader takes them from librdkafka in batches without ever blocking a thread (it
+/// suspends while none are there), so the per-message cost is tiny and the cooperative pool is
+/// never blocked. Like any Kafka consumer, it makes progress — rebalances included — while you
+/// read: librdkafka's callbacks are served as messages are taken. Rebalances, commits, errors
 /// and statistics arrive on ``events``.
 ///
 /// ```swift
@@ -23,7 +25,7 @@ public import ServiceLifecycle
 /// At-least-once processing: set `enable.auto.offset.store=false`, and call
 /// ``storeOffset(_:)`` once a message is processed; auto-commit then commits only processed
 /// offsets. (With the default `true`, librdkafka stores offsets when messages are taken from
-/// it, which is up to ``KafkaConfiguration/consumerBufferCapacity`` messages ahead of you.)
+/// it, which is up to ``KafkaConfiguration/consumerBatchSize`` messages ahead of you.)
 ///
 /// Defaults that differ from librdkafka's: `fetch.queue.backoff.ms=10` (librdkafka's 1000 ms
 /// stalls a fast consumer for a second each time its local queue reached
@@ -99,10 +101,10 @@ public final class KafkaConsumer: Sendable, Service {
     // MARK: Messages
 
     /// The consumed messages, one at a time. Ends when the consumer is closed.
-    public var messages: KafkaConsumerMessages { KafkaConsumerMessages(buffer: core.buffer) }
+    public var messages: KafkaConsumerMessages { KafkaConsumerMessages(core: core) }
 
     /// The consumed messages in the batches librdkafka delivered. Ends when the consumer is closed.
-    public var batches: KafkaConsumerBatches { KafkaConsumerBatches(buffer: core.buffer) }
+    public var batches: KafkaConsumerBatches { KafkaConsumerBatches(core: core) }
 
     // MARK: Offsets
 

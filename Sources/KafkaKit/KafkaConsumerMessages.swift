@@ -7,15 +7,15 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
     public typealias Element = KafkaConsumerMessage
     public typealias Failure = Never
 
-    let buffer: BoundedEventBuffer<RDKafkaMessageBatch>
+    let core: RDKafkaConsumerCore
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        @usableFromInline let buffer: BoundedEventBuffer<RDKafkaMessageBatch>
+        @usableFromInline let core: RDKafkaConsumerCore
         @usableFromInline var batch: RDKafkaMessageBatch?
         @usableFromInline var index = 0
         @usableFromInline var count = 0
 
-        init(buffer: BoundedEventBuffer<RDKafkaMessageBatch>) { self.buffer = buffer }
+        init(core: RDKafkaConsumerCore) { self.core = core }
 
         /// Inlinable: within a batch the caller's loop does a bounds check and a retain, no call.
         @inlinable
@@ -31,7 +31,7 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         nonisolated(nonsending) mutating func nextBatch() async -> KafkaConsumerMessage? {
             batch = nil
             count = 0
-            guard let next = await buffer.next() else { return nil }
+            guard let next = await core.nextBatch() else { return nil }
             batch = next
             count = next.count
             index = 1
@@ -50,7 +50,7 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(core: core) }
 }
 
 /// A consumer's messages in the batches librdkafka delivered them, as an `AsyncSequence`.
@@ -58,13 +58,13 @@ public struct KafkaConsumerBatches: AsyncSequence, Sendable {
     public typealias Element = KafkaConsumerBatch
     public typealias Failure = Never
 
-    let buffer: BoundedEventBuffer<RDKafkaMessageBatch>
+    let core: RDKafkaConsumerCore
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        let buffer: BoundedEventBuffer<RDKafkaMessageBatch>
+        let core: RDKafkaConsumerCore
 
         public mutating func next(isolation actor: isolated (any Actor)?) async -> KafkaConsumerBatch? {
-            await buffer.next().map(KafkaConsumerBatch.init(storage:))
+            await core.nextBatch().map(KafkaConsumerBatch.init(storage:))
         }
 
         public mutating func next() async -> KafkaConsumerBatch? {
@@ -72,5 +72,5 @@ public struct KafkaConsumerBatches: AsyncSequence, Sendable {
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(core: core) }
 }

@@ -89,7 +89,7 @@ public final class KafkaPartitionConsumer: Sendable {
         let rkt = self.topic(topic)
         return try await onBlockingQueue { () -> Result<KafkaConsumerMessage?, KafkaError> in
             guard let message = rd_kafka_consume(rkt.handle, partition, timeout.timeoutMilliseconds) else { return .success(nil) }
-            return Self.single(message)
+            return Self.single(message, client: rkt.client)
         }
     }
 
@@ -97,7 +97,7 @@ public final class KafkaPartitionConsumer: Sendable {
     public func consumeBatch(topic: String, partition: Int32, maxCount: Int, timeout: Duration) async throws -> KafkaConsumerBatch {
         let rkt = self.topic(topic)
         return try await onBlockingQueue { () -> Result<KafkaConsumerBatch, KafkaError> in
-            Self.batch(maxCount: maxCount) { rd_kafka_consume_batch(rkt.handle, partition, timeout.timeoutMilliseconds, $0, $1) }
+            Self.batch(maxCount: maxCount, client: rkt.client) { rd_kafka_consume_batch(rkt.handle, partition, timeout.timeoutMilliseconds, $0, $1) }
         }
     }
 
@@ -118,7 +118,7 @@ public final class KafkaPartitionConsumer: Sendable {
     }
 
     /// A consumed message, or the error it carries (end of partition: `nil`).
-    static func single(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> Result<KafkaConsumerMessage?, KafkaError> {
+    static func single(_ message: UnsafeMutablePointer<rd_kafka_message_t>, client: RDKafkaClient) -> Result<KafkaConsumerMessage?, KafkaError> {
         let err = message.pointee.err
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             defer { rd_kafka_message_destroy(message) }
@@ -127,13 +127,14 @@ public final class KafkaPartitionConsumer: Sendable {
         }
         let slots = UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: 1)
         slots[0] = message
-        return .success(KafkaConsumerMessage(batch: RDKafkaMessageBatch(messages: slots, count: 1), index: 0))
+        return .success(KafkaConsumerMessage(batch: RDKafkaMessageBatch(messages: slots, count: 1, client: client), index: 0))
     }
 
     /// Runs a librdkafka batch call and keeps the good messages; the first error is thrown only
     /// if no message came with it.
     static func batch(
         maxCount: Int,
+        client: RDKafkaClient,
         _ call: (UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, Int) -> Int
     ) -> Result<KafkaConsumerBatch, KafkaError> {
         let slots = UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: max(1, maxCount))
@@ -158,7 +159,7 @@ public final class KafkaPartitionConsumer: Sendable {
             slots.deallocate()
             return .failure(firstError)
         }
-        return .success(KafkaConsumerBatch(storage: RDKafkaMessageBatch(messages: slots, count: kept)))
+        return .success(KafkaConsumerBatch(storage: RDKafkaMessageBatch(messages: slots, count: kept, client: client)))
     }
 
     static func messageError(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaError {
@@ -191,7 +192,7 @@ public final class KafkaMessageQueue: Sendable {
         let queue = self.queue
         return try await consumer.onBlockingQueue { () -> Result<KafkaConsumerMessage?, KafkaError> in
             guard let message = rd_kafka_consume_queue(queue.handle, timeout.timeoutMilliseconds) else { return .success(nil) }
-            return KafkaPartitionConsumer.single(message)
+            return KafkaPartitionConsumer.single(message, client: queue.client)
         }
     }
 
@@ -199,7 +200,7 @@ public final class KafkaMessageQueue: Sendable {
     public func consumeBatch(maxCount: Int, timeout: Duration) async throws -> KafkaConsumerBatch {
         let queue = self.queue
         return try await consumer.onBlockingQueue { () -> Result<KafkaConsumerBatch, KafkaError> in
-            KafkaPartitionConsumer.batch(maxCount: maxCount) { rd_kafka_consume_batch_queue(queue.handle, timeout.timeoutMilliseconds, $0, $1) }
+            KafkaPartitionConsumer.batch(maxCount: maxCount, client: queue.client) { rd_kafka_consume_batch_queue(queue.handle, timeout.timeoutMilliseconds, $0, $1) }
         }
     }
 }

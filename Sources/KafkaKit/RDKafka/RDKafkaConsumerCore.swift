@@ -87,19 +87,33 @@ final class RDKafkaConsumerCallbacks: Sendable {
     }
 }
 
-/// The machinery behind ``KafkaConsumer``: one thread takes messages from the consumer queue
-/// in batches (`rd_kafka_consume_batch_queue`), serves librdkafka's callbacks in the same
-/// calls, and hands whole batches to the reader through a bounded buffer — no lock, poll or
-/// allocation per message.
+/// The machinery behind ``KafkaConsumer``, in the shape of a C consumer loop: the reader of
+/// ``KafkaConsumer/messages`` takes whole batches itself with a non-blocking
+/// `rd_kafka_consume_batch_queue` (which also serves librdkafka's callbacks), reads them and
+/// destroys them on its own thread — no hand-off between threads, no lock or poll per message.
+///
+/// Only when the queue is empty does the reader suspend; a waker thread sleeps in `poll(2)` on
+/// a pipe librdkafka writes to when the queue becomes non-empty
+/// (`rd_kafka_queue_io_event_enable`) and resumes it. Nothing sleeps on a timer.
+@usableFromInline
 final class RDKafkaConsumerCore: Sendable {
     let client: RDKafkaClient
     let consumerQueue: RDKafkaQueue
     let logger: Logger
-    let buffer: BoundedEventBuffer<RDKafkaMessageBatch>
     let callbacks: RDKafkaConsumerCallbacks
     let batchSize: Int
     private let stopping = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let closed = DispatchSemaphore(value: 0)
+    private let wakerFinished = DispatchSemaphore(value: 0)
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private let waiting = Mutex(Waiting())
+
+    private struct Waiting {
+        var reader: CheckedContinuation<Void, Never>?
+        /// The queue became non-empty while no reader waited: the next wait returns at once.
+        var signaled = false
+    }
 
     init(configuration: KafkaConfiguration, logger: Logger, events: AsyncStream<KafkaConsumerEvent>.Continuation) throws(KafkaError) {
         guard configuration.properties["group.id"] != nil else {
@@ -116,61 +130,96 @@ final class RDKafkaConsumerCore: Sendable {
         self.callbacks = callbacks
         self.logger = logger
         self.batchSize = max(1, configuration.consumerBatchSize)
-        self.buffer = BoundedEventBuffer(capacity: configuration.consumerBufferCapacity)
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            throw KafkaError(code: .failure, message: "cannot create the consumer's wake-up pipe (errno \(errno))")
+        }
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        (wakeRead, wakeWrite) = (fds[0], fds[1])
+        var byte: UInt8 = 1
+        rd_kafka_queue_io_event_enable(consumerQueue.handle, wakeWrite, &byte, 1)
+    }
+
+    deinit {
+        rd_kafka_queue_io_event_enable(consumerQueue.handle, -1, nil, 0)
+        close(wakeRead)
+        close(wakeWrite)
     }
 
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
     func start() {
         let thread = Thread { [self] in
-            consumeLoop()
-            finished.signal()
+            wakeLoop()
+            wakerFinished.signal()
         }
         thread.name = "KafkaKit.consumer"
         thread.start()
     }
 
-    private func consumeLoop() {
-        let queue = consumerQueue.handle
-        typealias Slot = UnsafeMutablePointer<rd_kafka_message_t>?
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)  // a full pipe is already readable: nothing lost
+    }
+
+    private func wakeLoop() {
+        var fd = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
+        var sink = [UInt8](repeating: 0, count: 64)
+        while true {
+            _ = poll(&fd, 1, 1000)
+            while read(wakeRead, &sink, sink.count) > 0 {}
+            let reader = waiting.withLock { w -> CheckedContinuation<Void, Never>? in
+                defer { w.reader = nil }
+                if w.reader == nil { w.signaled = true }
+                return w.reader
+            }
+            reader?.resume()
+            if isStopping { break }
+        }
+    }
+
+    /// The next batch of messages, taken by the calling reader; `nil` once the consumer is
+    /// closed. Suspends (without blocking a thread) only while the queue is empty.
+    func nextBatch() async -> RDKafkaMessageBatch? {
         while !isStopping {
-            let slots = UnsafeMutableBufferPointer<Slot>.allocate(capacity: batchSize)
-            // What is there now; if nothing, wait (woken by librdkafka) for one, then take
-            // whatever came with it. A batch call with a timeout would wait for a full batch.
-            var count = rd_kafka_consume_batch_queue(queue, 0, slots.baseAddress, batchSize)
-            if count <= 0, let first = rd_kafka_consume_queue(queue, 1000) {
-                slots[0] = first
-                let more = rd_kafka_consume_batch_queue(queue, 0, slots.baseAddress! + 1, batchSize - 1)
-                count = 1 + max(0, more)
-            }
-            var kept = 0
-            for i in 0..<max(0, count) {
-                let message = slots[i]!
-                if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    slots[kept] = message
-                    kept += 1
-                } else {
-                    report(failed: message)
-                    rd_kafka_message_destroy(message)
+            if let batch = takeBatch() { return batch }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = waiting.withLock { w -> Bool in
+                    if w.signaled || isStopping {
+                        w.signaled = false
+                        return true
+                    }
+                    precondition(w.reader == nil, "KafkaConsumer supports one reader of messages/batches at a time")
+                    w.reader = continuation
+                    return false
                 }
+                if ready { continuation.resume() }
             }
-            guard kept > 0 else {
-                slots.deallocate()
-                continue
+        }
+        return nil
+    }
+
+    /// What the queue holds now (up to a batch), serving callbacks on the way. Never waits.
+    private func takeBatch() -> RDKafkaMessageBatch? {
+        typealias Slot = UnsafeMutablePointer<rd_kafka_message_t>?
+        let slots = UnsafeMutableBufferPointer<Slot>.allocate(capacity: batchSize)
+        let count = rd_kafka_consume_batch_queue(consumerQueue.handle, 0, slots.baseAddress, batchSize)
+        var kept = 0
+        for i in 0..<max(0, count) {
+            let message = slots[i]!
+            if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                slots[kept] = message
+                kept += 1
+            } else {
+                report(failed: message)
+                rd_kafka_message_destroy(message)
             }
-            let batch = RDKafkaMessageBatch(messages: slots, count: kept)
-            // A full buffer (slow reader) stops the taking; librdkafka's own queue then fills
-            // and fetching pauses: memory stays bounded.
-            while !buffer.push(batch, weight: kept, waitingUntil: .now() + .milliseconds(100)), !isStopping {}
         }
-        // Commits final offsets (when auto-commit is on) and leaves the group, serving the
-        // revocation callbacks on this thread.
-        let err = rd_kafka_consumer_close(client.handle)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            logger.warning("Kafka consumer close failed", metadata: ["kafka.error": "\(KafkaError(err))"])
+        guard kept > 0 else {
+            slots.deallocate()
+            return nil
         }
-        buffer.finish()
-        callbacks.events.finish()
+        return RDKafkaMessageBatch(messages: slots, count: kept, client: client)
     }
 
     private func report(failed message: UnsafeMutablePointer<rd_kafka_message_t>) {
@@ -186,12 +235,22 @@ final class RDKafkaConsumerCore: Sendable {
         callbacks.events.yield(.error(error))
     }
 
-    /// Stops taking messages, closes the consumer (final commit, leave group) and waits.
+    /// Ends the message sequences, commits final offsets (when auto-commit is on) and leaves
+    /// the group, serving the revocation callbacks on the calling thread. Blocking.
     func stopBlocking() {
-        guard stopping.exchange(true, ordering: .acquiringAndReleasing) == false else { return }
-        consumerQueue.yield()
-        buffer.cancelWaitingWriter()
-        finished.wait()
+        guard stopping.exchange(true, ordering: .acquiringAndReleasing) == false else {
+            closed.wait()
+            closed.signal()
+            return
+        }
+        wake()
+        wakerFinished.wait()
+        let err = rd_kafka_consumer_close(client.handle)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("Kafka consumer close failed", metadata: ["kafka.error": "\(KafkaError(err))"])
+        }
+        callbacks.events.finish()
+        closed.signal()
     }
 }
 

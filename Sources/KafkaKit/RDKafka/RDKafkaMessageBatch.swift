@@ -9,11 +9,15 @@ import CLibrdkafka
 final class RDKafkaMessageBatch: @unchecked Sendable {
     let messages: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>
     @usableFromInline let count: Int
+    /// Messages must be destroyed before their client: a message kept after its consumer is
+    /// gone keeps the client alive.
+    let client: RDKafkaClient
 
     /// Takes ownership of the first `count` messages of `messages` (a buffer it then owns).
-    init(messages: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int) {
+    init(messages: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int, client: RDKafkaClient) {
         self.messages = messages
         self.count = count
+        self.client = client
     }
 
     deinit {
