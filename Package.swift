@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "KafkaKit", targets: ["KafkaKit"]),
+        .library(name: "KafkaKitConnections", targets: ["KafkaKitConnections"]),
         .executable(name: "QuickStart", targets: ["QuickStart"]),
     ],
     dependencies: [
@@ -30,6 +31,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "KafkaKitConnections",
+            dependencies: ["KafkaKit", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -63,6 +69,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaKitConnectionsTests",
+            dependencies: ["KafkaKitConnections", "KafkaKit", "KafkaKitTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

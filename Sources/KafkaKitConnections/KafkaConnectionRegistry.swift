@@ -1,0 +1,97 @@
+public import KafkaKit
+public import Logging
+import Synchronization
+
+/// The named connections of a `kafka.conf`, each with a producer created on first use and
+/// shared by every caller (the seed's `ast_kafka_get_producer` / `ast_kafka_produce`).
+///
+/// Thread-safe. ``reload(_:)`` replaces the configuration: producers of unchanged connections
+/// keep running; replaced or removed ones are flushed (their messages are delivered or
+/// reported) and shut down.
+public final class KafkaConnectionRegistry: Sendable {
+    private struct State {
+        var file: KafkaConnectionsFile
+        var producers: [String: KafkaProducer] = [:]
+    }
+
+    private let state: Mutex<State>
+    private let logger: Logger
+
+    public init(_ file: KafkaConnectionsFile, logger: Logger = KafkaProducer.defaultLogger) {
+        self.state = Mutex(State(file: file))
+        self.logger = logger
+    }
+
+    /// The configuration in use.
+    public var file: KafkaConnectionsFile { state.withLock { $0.file } }
+
+    /// The producer of a connection, created on first use (librdkafka validates the
+    /// connection's properties then).
+    ///
+    /// - Throws: ``KafkaError`` if connections are disabled, the name is unknown (the known
+    ///   ones are listed), or librdkafka rejects the connection's configuration.
+    public func producer(for name: String) throws -> KafkaProducer {
+        try state.withLock { state throws(KafkaError) -> KafkaProducer in
+            guard state.file.isEnabled else {
+                throw KafkaError(code: .invalidArgument, message: "Kafka connections are disabled ([general] enabled = no)", property: "enabled", file: state.file.path)
+            }
+            if let producer = state.producers[name] { return producer }
+            guard let connection = state.file.connection(named: name) else {
+                let known = state.file.connections.map(\.name)
+                throw KafkaError(
+                    code: .invalidArgument,
+                    message: "no connection named '\(name)'" + (known.isEmpty ? " (none are configured)" : " (known: \(known.joined(separator: ", ")))"),
+                    file: state.file.path)
+            }
+            let producer: KafkaProducer
+            do {
+                producer = try KafkaProducer(configuration: connection.configuration, logger: logger)
+            } catch let error as KafkaError {
+                var error = error
+                error.message = "connection '\(name)': \(error.message)"
+                error.file = connection.file
+                error.line = connection.line
+                throw error
+            } catch {
+                throw KafkaError(code: .failure, message: "connection '\(name)': \(error)")
+            }
+            state.producers[name] = producer
+            return producer
+        }
+    }
+
+    /// Hands a record to a connection's producer without waiting (the seed's
+    /// `ast_kafka_produce`). A full local queue fails at once.
+    @discardableResult
+    public func produce(connection name: String, topic: String, key: [UInt8]?, payload: [UInt8]) throws -> KafkaProducerMessageID {
+        try producer(for: name).trySend(KafkaProducerRecord(topic: topic, key: key, value: payload))
+    }
+
+    /// Replaces the configuration. Producers of connections whose settings did not change keep
+    /// running; the others are flushed (up to their shutdown timeout) and shut down.
+    public func reload(_ file: KafkaConnectionsFile) async {
+        let retired: [KafkaProducer] = state.withLock { state in
+            var retired: [KafkaProducer] = []
+            for (name, producer) in state.producers {
+                let old = state.file.connection(named: name)
+                let new = file.connection(named: name)
+                if !file.isEnabled || new == nil || old?.configuration != new?.configuration {
+                    retired.append(producer)
+                    state.producers[name] = nil
+                }
+            }
+            state.file = file
+            return retired
+        }
+        for producer in retired { await producer.shutdown() }
+    }
+
+    /// Flushes and shuts down every producer.
+    public func shutdown() async {
+        let all = state.withLock { state in
+            defer { state.producers.removeAll() }
+            return Array(state.producers.values)
+        }
+        for producer in all { await producer.shutdown() }
+    }
+}

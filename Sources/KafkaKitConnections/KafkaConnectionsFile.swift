@@ -1,0 +1,135 @@
+public import KafkaKit
+import Foundation
+
+/// The contents of a `kafka.conf` file: `[general]` and the `type = connection` sections.
+///
+/// ```ini
+/// [general]
+/// enabled = yes
+///
+/// [my-kafka]
+/// type = connection
+/// brokers = kafka1:9092,kafka2:9092   ; comments start with ';', also at line end
+/// client_id = asterisk
+/// acks = all                          ; any other key is a librdkafka property
+/// ```
+public struct KafkaConnectionsFile: Sendable, Hashable {
+    /// `[general] enabled`: `false` makes every connection unusable.
+    public var isEnabled: Bool = true
+    /// The connections, in file order.
+    public var connections: [KafkaConnection] = []
+    /// The file read, if it came from one.
+    public var path: String?
+
+    public init() {}
+
+    /// The connection of that name.
+    public func connection(named name: String) -> KafkaConnection? {
+        connections.first { $0.name == name }
+    }
+
+    /// Reads and parses a file.
+    ///
+    /// - Throws: ``KafkaError`` with the file and line of the first problem.
+    public static func load(path: String) throws(KafkaError) -> KafkaConnectionsFile {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw KafkaError(code: .invalidArgument, message: "cannot read the configuration file: \(error.localizedDescription)", file: path)
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses `kafka.conf` text.
+    ///
+    /// - Throws: ``KafkaError`` naming the file, the line and what was wrong: a line that is
+    ///   not `key = value` or `[section]`, a key outside any section, a duplicate section, an
+    ///   unknown `type`, a section without `type`, a bad number, empty `brokers`, a bad `enabled`.
+    public static func parse(_ text: String, file: String = "kafka.conf") throws(KafkaError) -> KafkaConnectionsFile {
+        var result = KafkaConnectionsFile()
+        result.path = file
+        struct Section { var name: String; var line: Int; var entries: [(key: String, value: String, line: Int)] }
+        var sections: [Section] = []
+        var seen: [String: Int] = [:]
+
+        func fail(_ line: Int, _ message: String, property: String? = nil) -> KafkaError {
+            KafkaError(code: .invalidArgument, message: message, property: property, file: file, line: line)
+        }
+
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let number = index + 1
+            var line = Substring(raw)
+            if let semicolon = line.firstIndex(of: ";") { line = line[..<semicolon] }
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            if trimmed.hasPrefix("[") {
+                guard trimmed.hasSuffix("]"), trimmed.count > 2 else {
+                    throw fail(number, "'\(trimmed)' is not a section header: expected [NAME]")
+                }
+                let name = String(trimmed.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+                guard !name.isEmpty else { throw fail(number, "empty section name") }
+                if let first = seen[name] { throw fail(number, "duplicate section [\(name)] (first at line \(first))") }
+                seen[name] = number
+                sections.append(Section(name: name, line: number, entries: []))
+                continue
+            }
+            guard let equals = trimmed.firstIndex(of: "=") else {
+                throw fail(number, "'\(trimmed)' is not 'key = value'")
+            }
+            let key = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
+            let value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            guard !key.isEmpty else { throw fail(number, "'\(trimmed)' has no key before '='") }
+            guard !sections.isEmpty else { throw fail(number, "'\(key)' is outside any section", property: key) }
+            sections[sections.count - 1].entries.append((key, value, number))
+        }
+
+        for section in sections {
+            if section.name == "general" {
+                for entry in section.entries {
+                    switch entry.key {
+                    case "enabled":
+                        switch entry.value.lowercased() {
+                        case "yes", "true", "on", "1": result.isEnabled = true
+                        case "no", "false", "off", "0": result.isEnabled = false
+                        default: throw fail(entry.line, "enabled must be yes or no, not '\(entry.value)'", property: "enabled")
+                        }
+                    default:
+                        throw fail(entry.line, "unknown key '\(entry.key)' in [general] (known: enabled)", property: entry.key)
+                    }
+                }
+                continue
+            }
+            guard let type = section.entries.first(where: { $0.key == "type" }) else {
+                throw fail(section.line, "section [\(section.name)] has no 'type' (expected type = connection)")
+            }
+            guard type.value == "connection" else {
+                throw fail(type.line, "unknown type '\(type.value)' in [\(section.name)] (expected connection)", property: "type")
+            }
+            var connection = KafkaConnection(name: section.name)
+            connection.file = file
+            connection.line = section.line
+            func number(_ entry: (key: String, value: String, line: Int)) throws(KafkaError) -> Int {
+                guard let n = Int(entry.value), n >= 0 else {
+                    throw fail(entry.line, "\(entry.key) must be a non-negative whole number, not '\(entry.value)'", property: entry.key)
+                }
+                return n
+            }
+            for entry in section.entries where entry.key != "type" {
+                switch entry.key {
+                case "brokers":
+                    let brokers = entry.value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                    guard !brokers.isEmpty else { throw fail(entry.line, "brokers is empty in [\(section.name)]", property: "brokers") }
+                    connection.brokers = brokers
+                case "client_id": connection.clientID = entry.value
+                case "message_max_bytes": connection.messageMaxBytes = try number(entry)
+                case "request_timeout_ms": connection.requestTimeoutMilliseconds = try number(entry)
+                case "message_timeout_ms": connection.messageTimeoutMilliseconds = try number(entry)
+                default: connection.properties[entry.key] = entry.value
+                }
+            }
+            result.connections.append(connection)
+        }
+        return result
+    }
+}
