@@ -5,7 +5,7 @@ export PKG_CONFIG_PATH := /usr/local/lib/pkgconfig:$(PKG_CONFIG_PATH)
 BROKER := 127.0.0.1:$(KAFKA_PORT)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: bootstrap build run test bench broker-start broker-stop clean
+.PHONY: bootstrap build run quickstart test bench broker-start broker-stop clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -13,8 +13,15 @@ bootstrap:
 build: bootstrap
 	swift build $(SWIFT_BUILD_FLAGS)
 
-# Start the local broker unless one runs, then the main job.
+# Start the local broker unless one runs, then the main job: the `kafka` command walk-through
+# (examples/kafka.conf; status, a test send, 100 000 lines produced and consumed back).
 run: bootstrap
+	@scripts/broker status >/dev/null 2>&1 || scripts/broker start >/dev/null
+	swift build -c release --product kafka
+	scripts/walkthrough
+
+# The producer API example: 100 000 records, every delivery report awaited.
+quickstart: bootstrap
 	@scripts/broker status >/dev/null 2>&1 || scripts/broker start >/dev/null
 	swift build -c release --product QuickStart
 	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) .build/release/QuickStart

@@ -12,11 +12,13 @@ let package = Package(
     products: [
         .library(name: "KafkaKit", targets: ["KafkaKit"]),
         .library(name: "KafkaKitConnections", targets: ["KafkaKitConnections"]),
+        .executable(name: "kafka", targets: ["KafkaCLI"]),
         .executable(name: "QuickStart", targets: ["QuickStart"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(
@@ -36,6 +38,14 @@ let package = Package(
         .target(
             name: "KafkaKitConnections",
             dependencies: ["KafkaKit", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "KafkaCLI",
+            dependencies: [
+                "KafkaKit", "KafkaKitConnections",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -74,6 +84,11 @@ let package = Package(
         .testTarget(
             name: "KafkaKitConnectionsTests",
             dependencies: ["KafkaKitConnections", "KafkaKit", "KafkaKitTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaCLITests",
+            dependencies: ["KafkaCLI", "KafkaKit", "KafkaKitTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

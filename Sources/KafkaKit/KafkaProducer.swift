@@ -119,6 +119,28 @@ public final class KafkaProducer: Sendable, Service {
         return id
     }
 
+    /// Hands borrowed bytes to librdkafka without waiting for anything — for tools that read
+    /// records into a buffer of their own (librdkafka copies key and value before returning).
+    ///
+    /// A full local queue fails at once with ``KafkaError/Code/queueFull``.
+    public func trySend(
+        topic: String,
+        partition: Int32? = nil,
+        key: UnsafeRawBufferPointer?,
+        value: UnsafeRawBufferPointer?,
+        headers: [KafkaHeader] = []
+    ) throws(KafkaError) -> KafkaProducerMessageID {
+        let id = core.makeID()
+        if let error = core.produce(
+            topic: topic, partition: partition, key: key, value: value, timestamp: nil, headers: headers,
+            opaque: UnsafeMutableRawPointer(bitPattern: UInt(id.rawValue) << 1 | 1)!
+        ) {
+            throw error
+        }
+        if id.rawValue & 15 == 0 { core.serveOne(fireAndForget: id) }
+        return id
+    }
+
     @usableFromInline
     func _waitsWhenQueueFull(_ error: KafkaError) -> Bool {
         guard error.code == .queueFull, case .wait = core.configuration.queueFullPolicy else { return false }

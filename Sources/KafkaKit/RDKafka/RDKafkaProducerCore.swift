@@ -119,13 +119,35 @@ final class RDKafkaProducerCore: Sendable {
     /// Hands one record to librdkafka. `nil` on success; on failure nothing was queued and the
     /// caller still owns `opaque`.
     func produce(_ record: KafkaProducerRecord, opaque: UnsafeMutableRawPointer) -> KafkaError? {
+        withOptionalBytes(record.key) { key, keySize in
+            withOptionalBytes(record.value) { value, valueSize in
+                produce(
+                    topic: record.topic, partition: record.partition,
+                    key: key.map { UnsafeRawBufferPointer(start: $0, count: keySize) },
+                    value: value.map { UnsafeRawBufferPointer(start: $0, count: valueSize) },
+                    timestamp: record.timestamp.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) },
+                    headers: record.headers, opaque: opaque)
+            }
+        }
+    }
+
+    /// Hands borrowed bytes to librdkafka, which copies them (`RD_KAFKA_MSG_F_COPY`).
+    func produce(
+        topic: String,
+        partition: Int32?,
+        key: UnsafeRawBufferPointer?,
+        value: UnsafeRawBufferPointer?,
+        timestamp: Int64?,
+        headers recordHeaders: [KafkaHeader],
+        opaque: UnsafeMutableRawPointer
+    ) -> KafkaError? {
         if isStopping {
-            return KafkaError(code: .destroyed, message: "the producer is shut down", topic: record.topic)
+            return KafkaError(code: .destroyed, message: "the producer is shut down", topic: topic)
         }
         var headers: OpaquePointer? = nil
-        if !record.headers.isEmpty {
-            headers = rd_kafka_headers_new(record.headers.count)
-            for header in record.headers {
+        if !recordHeaders.isEmpty {
+            headers = rd_kafka_headers_new(recordHeaders.count)
+            for header in recordHeaders {
                 var name = header.key
                 name.withUTF8 { name in
                     withOptionalBytes(header.value) { value, size in
@@ -134,47 +156,46 @@ final class RDKafkaProducerCore: Sendable {
                 }
             }
         }
-        let error: OpaquePointer? = record.topic.withCString { topic in
-            withOptionalBytes(record.key) { key, keySize in
-                withOptionalBytes(record.value) { value, valueSize in
-                    // topic, partition, flags, opaque, value, key, timestamp, headers
-                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
-                        var n = 0
-                        func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
-                            var vu = rd_kafka_vu_t()
-                            vu.vtype = type
-                            fill(&vu)
-                            vus.initializeElement(at: n, to: vu)
-                            n += 1
-                        }
-                        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
-                        add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = record.partition ?? RD_KAFKA_PARTITION_UA }
-                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-                        add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
-                        if let value {
-                            add(RD_KAFKA_VTYPE_VALUE) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: value), size: valueSize) }
-                        }
-                        if let key {
-                            add(RD_KAFKA_VTYPE_KEY) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: key), size: keySize) }
-                        }
-                        if let timestamp = record.timestamp {
-                            add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = Int64((timestamp.timeIntervalSince1970 * 1000).rounded()) }
-                        }
-                        if let headers {
-                            add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
-                        }
-                        defer { vus.baseAddress!.deinitialize(count: n) }
-                        return rd_kafka_produceva(client.handle, vus.baseAddress, n)
-                    }
+        let error: OpaquePointer? = topic.withCString { topic in
+            // topic, partition, flags, opaque, value, key, timestamp, headers
+            withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
+                var n = 0
+                func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                    var vu = rd_kafka_vu_t()
+                    vu.vtype = type
+                    fill(&vu)
+                    vus.initializeElement(at: n, to: vu)
+                    n += 1
                 }
+                add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition ?? RD_KAFKA_PARTITION_UA }
+                add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
+                if let value {
+                    // An empty value still needs an address: NULL would mean "no value".
+                    let address = value.baseAddress ?? UnsafeRawPointer(emptyBytes)
+                    add(RD_KAFKA_VTYPE_VALUE) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: address), size: value.count) }
+                }
+                if let key {
+                    let address = key.baseAddress ?? UnsafeRawPointer(emptyBytes)
+                    add(RD_KAFKA_VTYPE_KEY) { $0.u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: address), size: key.count) }
+                }
+                if let timestamp {
+                    add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp }
+                }
+                if let headers {
+                    add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
+                }
+                defer { vus.baseAddress!.deinitialize(count: n) }
+                return rd_kafka_produceva(client.handle, vus.baseAddress, n)
             }
         }
         guard let error else { return nil }
         if let headers { rd_kafka_headers_destroy(headers) }  // owned by the message only on success
         var kafkaError = KafkaError(consuming: error)
-        kafkaError.topic = record.topic
+        kafkaError.topic = topic
         if kafkaError.code == .messageSizeTooLarge {
-            let size = (record.value?.count ?? 0) + (record.key?.count ?? 0)
+            let size = (value?.count ?? 0) + (key?.count ?? 0)
             kafkaError.message = "message of \(size) bytes is larger than message.max.bytes (\(kafkaError.message))"
             kafkaError.property = "message.max.bytes"
         }

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import KafkaKit
+import KafkaKitConnections
+
+/// Where `kafka.conf` comes from.
+struct ConfigFileOption: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (default: $KAFKA_CONF, ./kafka.conf, /etc/kafka/kafka.conf).")
+    var config: String?
+
+    /// The file to use, and how it was chosen; `nil` when none exists.
+    func resolve() -> (path: String, source: String)? {
+        if let config { return (config, "--config") }
+        if let env = ProcessInfo.processInfo.environment["KAFKA_CONF"], !env.isEmpty { return (env, "KAFKA_CONF") }
+        for path in ["./kafka.conf", "/etc/kafka/kafka.conf"] where FileManager.default.fileExists(atPath: path) {
+            return (path, "default")
+        }
+        return nil
+    }
+
+    func load() throws -> KafkaConnectionsFile {
+        guard let (path, _) = resolve() else {
+            throw CLIFailure.configuration("no configuration file: pass --config PATH, set KAFKA_CONF, or create ./kafka.conf or /etc/kafka/kafka.conf")
+        }
+        do {
+            return try KafkaConnectionsFile.load(path: path)
+        } catch {
+            throw CLIFailure.configuration(error.description)
+        }
+    }
+}
+
+/// How a command reaches the cluster: a named connection or brokers, plus librdkafka properties.
+struct ConnectionOptions: ParsableArguments {
+    @OptionGroup var file: ConfigFileOption
+
+    @Option(name: .long, help: "A connection from the configuration file.")
+    var connection: String?
+
+    @Option(name: .long, help: "Bootstrap brokers, HOST:PORT[,...] (instead of --connection).")
+    var brokers: String?
+
+    @Option(name: .customShort("X"), help: ArgumentHelp("A librdkafka property, NAME=VALUE (repeatable).", valueName: "property=value"))
+    var properties: [String] = []
+
+    func validate() throws {
+        if connection != nil && brokers != nil { throw ValidationError("use either --connection or --brokers, not both") }
+        if connection == nil && brokers == nil { throw ValidationError("say which cluster: --connection NAME or --brokers HOST:PORT") }
+        for property in properties where !property.contains("=") || property.hasPrefix("=") {
+            throw ValidationError("-X takes NAME=VALUE, not '\(property)'")
+        }
+    }
+
+    /// The client configuration: the connection's (or the brokers'), then every -X property.
+    func configuration() throws -> KafkaConfiguration {
+        var configuration: KafkaConfiguration
+        if let name = connection {
+            let file = try file.load()
+            guard file.isEnabled else { throw CLIFailure.configuration("Kafka connections are disabled ([general] enabled = no) in \(file.path ?? "kafka.conf")") }
+            guard let found = file.connection(named: name) else {
+                let known = file.connections.map(\.name)
+                throw CLIFailure.configuration("no connection named '\(name)'" + (known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))"))
+            }
+            configuration = found.configuration
+        } else {
+            configuration = KafkaConfiguration(bootstrapServers: brokers!.split(separator: ",").map(String.init))
+        }
+        for property in properties {
+            let parts = property.split(separator: "=", maxSplits: 1)
+            configuration[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return configuration
+    }
+}
+
+/// A failure the command reports on stderr with its exit code.
+enum CLIFailure: Error, CustomStringConvertible {
+    case configuration(String)
+    case kafka(String)
+
+    var description: String {
+        switch self {
+        case .configuration(let text), .kafka(let text): text
+        }
+    }
+
+    var exitCode: Int32 {
+        switch self {
+        case .configuration: 2
+        case .kafka: 1
+        }
+    }
+}
+
+/// Runs a command body, printing failures to stderr with the documented exit codes.
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let failure as CLIFailure {
+        printError("kafka: \(failure)")
+        throw ExitCode(failure.exitCode)
+    } catch let error as KafkaError {
+        printError("kafka: \(error)")
+        throw ExitCode(1)
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -1,0 +1,214 @@
+import ArgumentParser
+import Foundation
+import KafkaKit
+import Synchronization
+
+/// `kafka produce`: records from files or stdin, one per line (or per delimiter).
+struct Produce: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Produce records read from files or standard input.",
+        discussion: "Prints a progress line on a terminal, then a summary; exits 1 if any record failed."
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "The topic.") var topic: String
+    @Option(help: "The partition (default: the partitioner decides, by key).") var partition: Int32?
+    @Option(help: "Record delimiter (\\n, \\t, \\0 or any text).") var delimiter: String = "\\n"
+    @Option(name: .customLong("key-delimiter"), help: "The text before its first occurrence is the key.") var keyDelimiter: String?
+    @Option(name: .customLong("header"), help: ArgumentHelp("A header on every record (repeatable).", valueName: "name=value")) var headers: [String] = []
+    @Argument(help: "Files to read (default: standard input).") var files: [String] = []
+
+    func validate() throws {
+        if unescape(delimiter).isEmpty { throw ValidationError("--delimiter must not be empty") }
+        if let keyDelimiter, unescape(keyDelimiter).isEmpty { throw ValidationError("--key-delimiter must not be empty") }
+        for header in headers where !header.contains("=") || header.hasPrefix("=") {
+            throw ValidationError("--header takes name=value, not '\(header)'")
+        }
+        if let partition, partition < 0 { throw ValidationError("--partition must be 0 or more") }
+    }
+
+    func run() async throws {
+        try await reportingFailures {
+            let counts = DeliveryCounts()
+            var configuration = try connection.configuration()
+            configuration.queueFullPolicy = .wait(timeout: .seconds(60))
+            let producer = try KafkaProducer(configuration: configuration) { event in
+                switch event {
+                case .deliveryReports(let reports): counts.add(reports)
+                case .error(let error): printError("kafka: \(error)")
+                case .statistics: break
+                }
+            }
+            let recordHeaders = headers.map { header -> KafkaHeader in
+                let parts = header.split(separator: "=", maxSplits: 1)
+                return KafkaHeader(key: String(parts[0]), value: parts.count > 1 ? String(parts[1]) : "")
+            }
+            let progress = Progress(label: "produce")
+            var sent = 0
+            var notQueued = 0
+            let split = RecordSplitter(delimiter: Array(unescape(delimiter).utf8), keyDelimiter: keyDelimiter.map { Array(unescape($0).utf8) })
+            let inputs = files.isEmpty ? ["-"] : files
+            for input in inputs {
+                try await readRecords(from: input, splitter: split) { key, value in
+                    // The common case hands the bytes in place; a full queue takes the waiting path.
+                    do {
+                        try value.withUnsafeBytes { value in
+                            if let key {
+                                try key.withUnsafeBytes { key in
+                                    _ = try producer.trySend(topic: topic, partition: partition, key: key, value: value, headers: recordHeaders)
+                                }
+                            } else {
+                                _ = try producer.trySend(topic: topic, partition: partition, key: nil, value: value, headers: recordHeaders)
+                            }
+                        }
+                        sent += 1
+                    } catch let error as KafkaError where error.code == .queueFull {
+                        do {
+                            _ = try await producer.send(KafkaProducerRecord(topic: topic, partition: partition, key: key.map(Array.init), value: Array(value), headers: recordHeaders))
+                            sent += 1
+                        } catch {
+                            notQueued += 1
+                            if notQueued <= 5 { printError("kafka: not queued: \(error)") }
+                        }
+                    } catch {
+                        notQueued += 1
+                        if notQueued <= 5 { printError("kafka: not queued: \(error)") }
+                    }
+                    if sent & 1023 == 0 { progress.tick(sent: sent, delivered: counts.delivered, failed: counts.failed + notQueued) }
+                }
+            }
+            await counts.waitFor(sent)
+            await producer.shutdown()
+            let failed = counts.failed + notQueued
+            progress.finish(sent: sent, delivered: counts.delivered, failed: failed)
+            if let first = counts.firstError { printError("kafka: first delivery failure: \(first)") }
+            if failed > 0 { throw ExitCode(1) }
+        }
+    }
+}
+
+/// Splits input bytes into records (and keys).
+struct RecordSplitter {
+    let delimiter: [UInt8]
+    let keyDelimiter: [UInt8]?
+
+    /// Key and value as slices of the read buffer: no copy.
+    func record(_ bytes: ArraySlice<UInt8>) -> (key: ArraySlice<UInt8>?, value: ArraySlice<UInt8>) {
+        guard let keyDelimiter, let range = Self.find(keyDelimiter, in: bytes) else { return (nil, bytes) }
+        return (bytes[..<range.lowerBound], bytes[range.upperBound...])
+    }
+
+    /// The first occurrence of `needle`; a one-byte needle (the usual newline) is a plain scan.
+    static func find(_ needle: [UInt8], in bytes: ArraySlice<UInt8>) -> Range<Int>? {
+        if needle.count == 1 {
+            return bytes.firstIndex(of: needle[0]).map { $0..<($0 + 1) }
+        }
+        return bytes.firstRange(of: needle)
+    }
+}
+
+/// Calls `body` for every record of a file (`-`: standard input), reading in 1 MiB chunks.
+func readRecords(from path: String, splitter: RecordSplitter, _ body: (ArraySlice<UInt8>?, ArraySlice<UInt8>) async throws -> Void) async throws {
+    let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY)
+    guard fd >= 0 else { throw CLIFailure.kafka("cannot open \(path): \(String(cString: strerror(errno)))") }
+    defer { if fd != 0 { close(fd) } }
+    var pending: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 20)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { throw CLIFailure.kafka("cannot read \(path): \(String(cString: strerror(errno)))") }
+        if n == 0 { break }
+        pending += chunk[0..<n]
+        var start = pending.startIndex
+        while let range = RecordSplitter.find(splitter.delimiter, in: pending[start...]) {
+            let (key, value) = splitter.record(pending[start..<range.lowerBound])
+            try await body(key, value)
+            start = range.upperBound
+        }
+        pending.removeSubrange(..<start)
+    }
+    if !pending.isEmpty {
+        let (key, value) = splitter.record(pending[...])
+        try await body(key, value)
+    }
+}
+
+/// `\n`, `\t`, `\r` and `\0` in a delimiter option.
+func unescape(_ text: String) -> String {
+    text.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\t", with: "\t")
+        .replacingOccurrences(of: "\\r", with: "\r").replacingOccurrences(of: "\\0", with: "\0")
+}
+
+/// Delivery outcomes counted by the producer's event handler.
+final class DeliveryCounts: Sendable {
+    private struct State {
+        var delivered = 0
+        var failed = 0
+        var firstError: KafkaError?
+        var waiter: (Int, CheckedContinuation<Void, Never>)?
+    }
+    private let state = Mutex(State())
+
+    func add(_ reports: [KafkaDeliveryReport]) {
+        let done = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            for report in reports {
+                if report.isDelivered { s.delivered += 1 } else {
+                    s.failed += 1
+                    if s.firstError == nil { s.firstError = report.error }
+                }
+            }
+            guard let (target, continuation) = s.waiter, s.delivered + s.failed >= target else { return nil }
+            s.waiter = nil
+            return continuation
+        }
+        done?.resume()
+    }
+
+    func waitFor(_ target: Int) async {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { s in
+                if s.delivered + s.failed >= target { return true }
+                s.waiter = (target, continuation)
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    var delivered: Int { state.withLock { $0.delivered } }
+    var failed: Int { state.withLock { $0.failed } }
+    var firstError: KafkaError? { state.withLock { $0.firstError } }
+}
+
+/// A progress line on a terminal (stderr), refreshed at most once a second, and the summary.
+final class Progress {
+    let label: String
+    let start = ContinuousClock.now
+    var lastPrint = ContinuousClock.now
+    let isTerminal = isatty(2) != 0
+    var printed = false
+
+    init(label: String) { self.label = label }
+
+    func tick(sent: Int, delivered: Int, failed: Int) {
+        guard isTerminal else { return }
+        let now = ContinuousClock.now
+        guard now - lastPrint >= .seconds(1) else { return }
+        lastPrint = now
+        printed = true
+        FileHandle.standardError.write(Data("\r\(label): sent \(sent), delivered \(delivered), failed \(failed), \(rate(sent)) msg/s   ".utf8))
+    }
+
+    func finish(sent: Int, delivered: Int, failed: Int) {
+        if printed { FileHandle.standardError.write(Data("\n".utf8)) }
+        let seconds = elapsedSeconds
+        printError("\(label): sent \(sent), delivered \(delivered), failed \(failed) in \(String(format: "%.2f", seconds)) s (\(rate(sent)) msg/s)")
+    }
+
+    var elapsedSeconds: Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    func rate(_ n: Int) -> Int { elapsedSeconds > 0 ? Int(Double(n) / elapsedSeconds) : 0 }
+}

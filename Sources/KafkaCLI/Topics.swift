@@ -1,0 +1,58 @@
+import ArgumentParser
+import KafkaKit
+
+/// `kafka topics list|create|delete`.
+struct Topics: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List, create and delete topics.", subcommands: [List.self, Create.self, Delete.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every topic with its partition count.")
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            try await reportingFailures {
+                let metadata = try await KafkaAdminClient(configuration: try connection.configuration()).metadata()
+                for t in metadata.topics.sorted(by: { $0.name < $1.name }) { print("\(t.name)\t\(t.partitions.count)") }
+            }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a topic.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The topic's name.") var name: String
+        @Option(help: "Number of partitions.") var partitions: Int32
+        @Option(name: .customLong("replication-factor"), help: "Replicas per partition (default: the broker's).") var replicationFactor: Int32 = -1
+        @Option(name: .customLong("topic-config"), help: ArgumentHelp("A topic configuration entry (repeatable).", valueName: "name=value")) var config: [String] = []
+
+        func validate() throws {
+            if partitions < 1 { throw ValidationError("--partitions must be 1 or more") }
+            for entry in config where !entry.contains("=") { throw ValidationError("--topic-config takes name=value, not '\(entry)'") }
+        }
+
+        func run() async throws {
+            try await reportingFailures {
+                let entries = Dictionary(uniqueKeysWithValues: config.map { entry -> (String, String) in
+                    let parts = entry.split(separator: "=", maxSplits: 1)
+                    return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+                })
+                try await KafkaAdminClient(configuration: try connection.configuration())
+                    .createTopics([KafkaNewTopic(name: name, partitions: partitions, replicationFactor: replicationFactor, config: entries)])
+                print("Topic \(name) created with \(partitions) partitions")
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a topic.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The topic's name.") var name: String
+
+        func run() async throws {
+            try await reportingFailures {
+                try await KafkaAdminClient(configuration: try connection.configuration()).deleteTopics([name])
+                print("Topic \(name) deleted")
+            }
+        }
+    }
+}
