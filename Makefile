@@ -26,11 +26,12 @@ quickstart: bootstrap
 	swift build -c release --product QuickStart
 	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) .build/release/QuickStart
 
-# Unit, mock-cluster and integration tests against a broker started (and stopped) here.
+# Unit, mock-cluster and integration tests against a broker started (and stopped) here;
+# bounded at 25 minutes so a hung test fails CI instead of using up its time.
 test: bootstrap
 	@started=0; \
 	if ! scripts/broker status >/dev/null 2>&1; then scripts/broker start >/dev/null && started=1; fi; \
-	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) swift test $(SWIFT_BUILD_FLAGS); status=$$?; \
+	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) timeout 1500 swift test $(SWIFT_BUILD_FLAGS); status=$$?; \
 	if [ $$started = 1 ]; then scripts/broker stop >/dev/null; fi; \
 	exit $$status
 

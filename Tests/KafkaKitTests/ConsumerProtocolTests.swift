@@ -88,7 +88,12 @@ struct ConsumerProtocolTests {
                     var n = 0
                     for await _ in consumer.messages {
                         n += 1
-                        if n == 10 { await group.triggerGracefulShutdown() }
+                        if n == 10 {
+                            // The group must have started the service, or shutting it down
+                            // would not reach the consumer's run().
+                            try await Task.sleep(for: .milliseconds(300))
+                            await group.triggerGracefulShutdown()
+                        }
                     }
                     return n  // the sequence ended: the consumer closed
                 }

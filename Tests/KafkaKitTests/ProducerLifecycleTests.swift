@@ -17,16 +17,22 @@ struct ProducerLifecycleTests {
         let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration)
         let group = ServiceGroup(configuration: .init(services: [producer], logger: Logger(label: "test")))
 
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            for i in 0..<300 { _ = try await producer.send(KafkaProducerRecord(topic: "lifecycle", value: "m\(i)")) }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+        try await withDeadline(seconds: 60) {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                for i in 0..<300 { _ = try await producer.send(KafkaProducerRecord(topic: "lifecycle", value: "m\(i)")) }
+                try await Task.sleep(for: .milliseconds(300))  // the group has started the service
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
         }
 
-        var delivered = 0
-        for await event in events {  // ends once the producer has shut down
-            if case .deliveryReports(let batch) = event { delivered += batch.filter { $0.isDelivered }.count }
+        let delivered = try await withDeadline(seconds: 30) {
+            var delivered = 0
+            for await event in events {  // ends once the producer has shut down
+                if case .deliveryReports(let batch) = event { delivered += batch.filter { $0.isDelivered }.count }
+            }
+            return delivered
         }
         #expect(delivered == 300)
         #expect(producer.outputQueueLength == 0)

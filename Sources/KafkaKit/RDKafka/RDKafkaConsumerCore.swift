@@ -179,21 +179,30 @@ final class RDKafkaConsumerCore: Sendable {
     }
 
     /// The next batch of messages, taken by the calling reader; `nil` once the consumer is
-    /// closed. Suspends (without blocking a thread) only while the queue is empty.
+    /// closed or the reading task is cancelled. Suspends (without blocking a thread) only while
+    /// the queue is empty.
     func nextBatch() async -> RDKafkaMessageBatch? {
-        while !isStopping {
+        while !isStopping && !Task.isCancelled {
             if let batch = takeBatch() { return batch }
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = waiting.withLock { w -> Bool in
-                    if w.signaled || isStopping {
-                        w.signaled = false
-                        return true
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let ready = waiting.withLock { w -> Bool in
+                        if w.signaled || isStopping || Task.isCancelled {
+                            w.signaled = false
+                            return true
+                        }
+                        precondition(w.reader == nil, "KafkaConsumer supports one reader of messages/batches at a time")
+                        w.reader = continuation
+                        return false
                     }
-                    precondition(w.reader == nil, "KafkaConsumer supports one reader of messages/batches at a time")
-                    w.reader = continuation
-                    return false
+                    if ready { continuation.resume() }
                 }
-                if ready { continuation.resume() }
+            } onCancel: {
+                let reader = waiting.withLock { w -> CheckedContinuation<Void, Never>? in
+                    defer { w.reader = nil }
+                    return w.reader
+                }
+                reader?.resume()
             }
         }
         return nil
