@@ -49,8 +49,9 @@ struct Produce: AsyncParsableCommand {
             let split = RecordSplitter(delimiter: Array(unescape(delimiter).utf8), keyDelimiter: keyDelimiter.map { Array(unescape($0).utf8) })
             let inputs = files.isEmpty ? ["-"] : files
             for input in inputs {
-                try await readRecords(from: input, splitter: split) { key, value in
-                    // The common case hands the bytes in place; a full queue takes the waiting path.
+                // The common case is a synchronous hand-over of the bytes in place; only a full
+                // queue takes the asynchronous path (which waits while reports drain).
+                try await readRecords(from: input, splitter: split) { key, value -> Bool in
                     do {
                         try value.withUnsafeBytes { value in
                             if let key {
@@ -63,18 +64,21 @@ struct Produce: AsyncParsableCommand {
                         }
                         sent += 1
                     } catch let error as KafkaError where error.code == .queueFull {
-                        do {
-                            _ = try await producer.send(KafkaProducerRecord(topic: topic, partition: partition, key: key.map(Array.init), value: Array(value), headers: recordHeaders))
-                            sent += 1
-                        } catch {
-                            notQueued += 1
-                            if notQueued <= 5 { printError("kafka: not queued: \(error)") }
-                        }
+                        return false
                     } catch {
                         notQueued += 1
                         if notQueued <= 5 { printError("kafka: not queued: \(error)") }
                     }
                     if sent & 1023 == 0 { progress.tick(sent: sent, delivered: counts.delivered, failed: counts.failed + notQueued) }
+                    return true
+                } waiting: { key, value in
+                    do {
+                        _ = try await producer.send(KafkaProducerRecord(topic: topic, partition: partition, key: key.map(Array.init), value: Array(value), headers: recordHeaders))
+                        sent += 1
+                    } catch {
+                        notQueued += 1
+                        if notQueued <= 5 { printError("kafka: not queued: \(error)") }
+                    }
                 }
             }
             await counts.waitFor(sent)
@@ -108,7 +112,14 @@ struct RecordSplitter {
 }
 
 /// Calls `body` for every record of a file (`-`: standard input), reading in 1 MiB chunks.
-func readRecords(from path: String, splitter: RecordSplitter, _ body: (ArraySlice<UInt8>?, ArraySlice<UInt8>) async throws -> Void) async throws {
+/// `body` is synchronous and returns `false` when the record could not be taken yet; `waiting`
+/// then handles that record asynchronously.
+func readRecords(
+    from path: String,
+    splitter: RecordSplitter,
+    _ body: (ArraySlice<UInt8>?, ArraySlice<UInt8>) -> Bool,
+    waiting: (ArraySlice<UInt8>?, ArraySlice<UInt8>) async -> Void
+) async throws {
     let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY)
     guard fd >= 0 else { throw CLIFailure.kafka("cannot open \(path): \(String(cString: strerror(errno)))") }
     defer { if fd != 0 { close(fd) } }
@@ -122,14 +133,14 @@ func readRecords(from path: String, splitter: RecordSplitter, _ body: (ArraySlic
         var start = pending.startIndex
         while let range = RecordSplitter.find(splitter.delimiter, in: pending[start...]) {
             let (key, value) = splitter.record(pending[start..<range.lowerBound])
-            try await body(key, value)
+            if !body(key, value) { await waiting(key, value) }
             start = range.upperBound
         }
         pending.removeSubrange(..<start)
     }
     if !pending.isEmpty {
         let (key, value) = splitter.record(pending[...])
-        try await body(key, value)
+        if !body(key, value) { await waiting(key, value) }
     }
 }
 
