@@ -54,8 +54,7 @@ struct Consume: AsyncParsableCommand {
             let consumer = try KafkaConsumer(configuration: configuration)
 
             var partitions: [Int32] = []
-            if let group {
-                _ = group
+            if group != nil {
                 try consumer.subscribe(topics: [topic])
             } else {
                 let metadata = try await consumer.metadata(topic: topic)

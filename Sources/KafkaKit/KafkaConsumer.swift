@@ -130,13 +130,13 @@ public final class KafkaConsumer: Sendable, Service {
 
     /// Commits these offsets (the next offset to read, per partition) and waits for the answer.
     public func commit(_ offsets: [KafkaTopicPartition]) async throws {
-        try await commitBlocking(offsets, async: false)
+        try await commitBlocking(offsets)
     }
 
     /// Commits the stored offsets of every assigned partition (all consumed messages, with
     /// auto offset store) and waits for the answer. Nothing to commit is not an error.
     public func commitConsumed() async throws {
-        try await commitBlocking(nil, async: false)
+        try await commitBlocking(nil)
     }
 
     /// Starts a commit of these offsets (or, with `nil`, of all stored offsets) and returns at
@@ -148,7 +148,7 @@ public final class KafkaConsumer: Sendable, Service {
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET else { throw KafkaError(err) }
     }
 
-    private func commitBlocking(_ offsets: [KafkaTopicPartition]?, async: Bool) async throws {
+    private func commitBlocking(_ offsets: [KafkaTopicPartition]?) async throws {
         let handle = UncheckedHandle(self.handle)
         let core = self.core
         let error: KafkaError? = await runBlocking {

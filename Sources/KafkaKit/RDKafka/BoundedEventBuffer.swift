@@ -5,7 +5,6 @@ import Synchronization
 /// reader. When the buffer holds `capacity` elements the poller waits, so librdkafka's own
 /// queue keeps the rest: memory stays bounded and senders feel the back-pressure as a full
 /// producer queue.
-@usableFromInline
 final class BoundedEventBuffer<Element: Sendable>: Sendable {
     private enum PushAction {
         case resume(CheckedContinuation<Element?, Never>)
@@ -111,12 +110,6 @@ final class BoundedEventBuffer<Element: Sendable>: Sendable {
         } onCancel: {
             cancel()
         }
-    }
-
-    /// Wakes a writer blocked in ``push(_:weight:waitingUntil:force:)`` so it can look at its
-    /// own stop condition.
-    func cancelWaitingWriter() {
-        space.signal()
     }
 
     /// No more elements will be added; a waiting reader sees the end after what is buffered.

@@ -136,11 +136,19 @@ final class RDKafkaLogContext: Sendable {
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
         rd_kafka_conf_set_log_cb(conf) { rk, level, facility, text in
             guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
-            Unmanaged<RDKafkaLogContext>.fromOpaque(opaque).takeUnretainedValue().logger.log(
-                level: RDKafkaClient.loggerLevel(forSyslog: level),
-                "\(text.map { String(cString: $0) } ?? "")",
-                metadata: ["kafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
-            )
+            Unmanaged<RDKafkaLogContext>.fromOpaque(opaque).takeUnretainedValue().logger
+                .logLibrdkafka(level: level, facility: facility, text: text)
         }
+    }
+}
+
+extension Logger {
+    /// One librdkafka log line: its syslog level mapped, its facility under `kafka.facility`.
+    func logLibrdkafka(level: Int32, facility: UnsafePointer<CChar>?, text: UnsafePointer<CChar>?) {
+        log(
+            level: RDKafkaClient.loggerLevel(forSyslog: level),
+            "\(text.map { String(cString: $0) } ?? "")",
+            metadata: ["kafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
+        )
     }
 }

@@ -47,11 +47,7 @@ final class RDKafkaConsumerCallbacks: Sendable {
         }
         rd_kafka_conf_set_log_cb(conf) { rk, level, facility, text in
             guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
-            RDKafkaConsumerCallbacks.from(opaque).logger.log(
-                level: RDKafkaClient.loggerLevel(forSyslog: level),
-                "\(text.map { String(cString: $0) } ?? "")",
-                metadata: ["kafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
-            )
+            RDKafkaConsumerCallbacks.from(opaque).logger.logLibrdkafka(level: level, facility: facility, text: text)
         }
     }
 
@@ -105,8 +101,8 @@ final class RDKafkaConsumerCore: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let closed = DispatchSemaphore(value: 0)
     private let wakerFinished = DispatchSemaphore(value: 0)
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
+    /// What the waker sleeps on: written when the consumer queue becomes non-empty, or by us.
+    private let wakePipe: RDKafkaWakePipe
     private let waiting = Mutex(Waiting())
 
     private struct Waiting {
@@ -130,20 +126,7 @@ final class RDKafkaConsumerCore: Sendable {
         self.callbacks = callbacks
         self.logger = logger
         self.batchSize = max(1, configuration.consumerBatchSize)
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else {
-            throw KafkaError(code: .failure, message: "cannot create the consumer's wake-up pipe (errno \(errno))")
-        }
-        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-        (wakeRead, wakeWrite) = (fds[0], fds[1])
-        var byte: UInt8 = 1
-        rd_kafka_queue_io_event_enable(consumerQueue.handle, wakeWrite, &byte, 1)
-    }
-
-    deinit {
-        rd_kafka_queue_io_event_enable(consumerQueue.handle, -1, nil, 0)
-        close(wakeRead)
-        close(wakeWrite)
+        self.wakePipe = try RDKafkaWakePipe(queue: consumerQueue)
     }
 
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
@@ -157,17 +140,9 @@ final class RDKafkaConsumerCore: Sendable {
         thread.start()
     }
 
-    private func wake() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)  // a full pipe is already readable: nothing lost
-    }
-
     private func wakeLoop() {
-        var fd = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
-        var sink = [UInt8](repeating: 0, count: 64)
         while true {
-            _ = poll(&fd, 1, 1000)
-            while read(wakeRead, &sink, sink.count) > 0 {}
+            wakePipe.wait(milliseconds: 1000)
             let reader = waiting.withLock { w -> CheckedContinuation<Void, Never>? in
                 defer { w.reader = nil }
                 if w.reader == nil { w.signaled = true }
@@ -252,7 +227,7 @@ final class RDKafkaConsumerCore: Sendable {
             closed.signal()
             return
         }
-        wake()
+        wakePipe.wake()
         wakerFinished.wait()
         let err = rd_kafka_consumer_close(client.handle)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {

@@ -49,10 +49,8 @@ final class RDKafkaProducerCore: Sendable {
     /// The ID of the latest fire-and-forget send: when it moves, a sender is active and the
     /// poller defers to it (see `pollLoop`). A plain store per send, not a read-modify-write.
     private let sendActivity = Atomic<UInt64>(0)
-    /// librdkafka writes a byte to `wakeWrite` when the main queue becomes non-empty; so does
-    /// ``wakePoller()``. The poller sleeps on `wakeRead`.
-    private let wakeRead: Int32
-    private let wakeWrite: Int32
+    /// What the poller sleeps on: written when the main queue becomes non-empty, or by us.
+    private let wakePipe: RDKafkaWakePipe
 
     private struct QueueFullWaiters {
         var nextToken = 0
@@ -74,27 +72,11 @@ final class RDKafkaProducerCore: Sendable {
         self.events = withEvents ? BoundedEventBuffer(capacity: configuration.eventBufferCapacity) : nil
         self.eventHandler = eventHandler
         self.wantsReports = withEvents || eventHandler != nil
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else {
-            throw KafkaError(code: .failure, message: "cannot create the producer's wake-up pipe (errno \(errno))")
-        }
-        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
-        (wakeRead, wakeWrite) = (fds[0], fds[1])
-        var byte: UInt8 = 1
-        rd_kafka_queue_io_event_enable(client.mainQueue, wakeWrite, &byte, 1)
-    }
-
-    deinit {
-        rd_kafka_queue_io_event_enable(client.mainQueue, -1, nil, 0)
-        close(wakeRead)
-        close(wakeWrite)
+        self.wakePipe = try RDKafkaWakePipe(queue: RDKafkaQueue(client: client, handle: rd_kafka_queue_get_main(client.handle)))
     }
 
     /// Makes the poller look again at its deadlines (and at `stopping`).
-    private func wakePoller() {
-        var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)  // a full pipe is already readable: nothing lost
-    }
+    private func wakePoller() { wakePipe.wake() }
 
     /// Starts the poller thread. It holds the core until ``stop()`` has drained everything.
     func start() {
@@ -252,8 +234,6 @@ final class RDKafkaProducerCore: Sendable {
     // MARK: The poller
 
     private func pollLoop() {
-        var wake = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
-        var sink = [UInt8](repeating: 0, count: 64)
         var lastActivity = sendActivity.load(ordering: .relaxed)
         var deferring = false
         while true {
@@ -261,8 +241,7 @@ final class RDKafkaProducerCore: Sendable {
             // While a fire-and-forget sender is busy it serves the events itself (see
             // `serveOne`), so that messages are freed on the thread that allocated them; the
             // poller looks again every millisecond and takes over once the sender pauses.
-            _ = poll(&wake, 1, stop ? 100 : deferring ? 1 : nextPollTimeout())
-            while read(wakeRead, &sink, sink.count) > 0 {}
+            wakePipe.wait(milliseconds: stop ? 100 : deferring ? 1 : nextPollTimeout())
             let activity = sendActivity.load(ordering: .relaxed)
             if !stop, activity != lastActivity, !(events?.isFull ?? false) {
                 lastActivity = activity
@@ -323,11 +302,7 @@ final class RDKafkaProducerCore: Sendable {
             var text: UnsafePointer<CChar>? = nil
             var level: Int32 = 0
             guard rd_kafka_event_log(event, &facility, &text, &level) == 0 else { return }
-            logger.log(
-                level: RDKafkaClient.loggerLevel(forSyslog: level),
-                "\(text.map { String(cString: $0) } ?? "")",
-                metadata: ["kafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
-            )
+            logger.logLibrdkafka(level: level, facility: facility, text: text)
         case RD_KAFKA_EVENT_ERROR:
             var error = KafkaError(rd_kafka_event_error(event), message: String(cString: rd_kafka_event_error_string(event)))
             if rd_kafka_event_error_is_fatal(event) != 0 {

@@ -22,7 +22,4 @@ final class RDKafkaQueue: @unchecked Sendable {
     deinit {
         rd_kafka_queue_destroy(handle)
     }
-
-    /// Makes a blocked consume or poll on this queue return at once.
-    func yield() { rd_kafka_queue_yield(handle) }
 }
