@@ -141,16 +141,23 @@ final class RDKafkaConsumerCore: Sendable {
     }
 
     private func wakeLoop() {
-        while true {
+        while !isStopping {
             wakePipe.wait(milliseconds: 1000)
-            let reader = waiting.withLock { w -> CheckedContinuation<Void, Never>? in
-                defer { w.reader = nil }
-                if w.reader == nil { w.signaled = true }
-                return w.reader
-            }
-            reader?.resume()
-            if isStopping { break }
+            resumeReader()
         }
+        // A reader may have registered after this loop's last look: resume it on the way out.
+        // Whoever registers later sees `stopping` under the same lock and does not wait.
+        resumeReader()
+    }
+
+    /// Resumes the waiting reader, or leaves a signal for the next one.
+    private func resumeReader() {
+        let reader = waiting.withLock { w -> CheckedContinuation<Void, Never>? in
+            defer { w.reader = nil }
+            if w.reader == nil { w.signaled = true }
+            return w.reader
+        }
+        reader?.resume()
     }
 
     /// The next batch of messages, taken by the calling reader; `nil` once the consumer is
