@@ -220,7 +220,7 @@ struct CLIBrokerTests {
         let servers = try TestBroker.servers()
         let topic = TestBroker.freshTopic("cli-topic")
         let created = try CLI.run(["topics", "create", topic, "--partitions", "3", "--brokers", servers])
-        #expect(created.status == 0 && created.stdout == "Topic \(topic) created with 3 partitions\n")
+        #expect(created.status == 0 && created.stdout == "Topic \(topic) created with 3 partitions\n", "\(created.stderr)")
         let again = try CLI.run(["topics", "create", topic, "--partitions", "3", "--brokers", servers])
         #expect(again.status == 1 && again.stderr.contains("TOPIC_ALREADY_EXISTS"))
         let list = try CLI.run(["topics", "list", "--brokers", servers])
