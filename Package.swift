@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "KafkaKit", targets: ["KafkaKit"]),
         .library(name: "KafkaKitConnections", targets: ["KafkaKitConnections"]),
+        .library(name: "KafkaKitEvents", targets: ["KafkaKitEvents"]),
         .executable(name: "kafka", targets: ["KafkaCLI"]),
         .executable(name: "QuickStart", targets: ["QuickStart"]),
     ],
@@ -40,10 +41,19 @@ let package = Package(
             dependencies: ["KafkaKit", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        .target(
+            name: "KafkaKitEvents",
+            dependencies: [
+                "KafkaKit", "KafkaKitConnections",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "KafkaCLI",
             dependencies: [
-                "KafkaKit", "KafkaKitConnections",
+                "KafkaKit", "KafkaKitConnections", "KafkaKitEvents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -84,6 +94,15 @@ let package = Package(
         .testTarget(
             name: "KafkaKitConnectionsTests",
             dependencies: ["KafkaKitConnections", "KafkaKit", "KafkaKitTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaKitEventsTests",
+            dependencies: [
+                "KafkaKitEvents", "KafkaKitConnections", "KafkaKit", "KafkaKitTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import CLibrdkafka
+import Foundation
 
 /// One effective configuration property as librdkafka sees it (defaults included), with the
 /// value of a secret property replaced by `[redacted]`.
@@ -34,4 +35,40 @@ extension KafkaConfiguration {
         defer { rd_kafka_topic_conf_destroy(defaults) }
         return RDKafkaConfig.dump(global: conf, topic: defaults)
     }
+}
+
+extension KafkaConfiguration {
+    /// Whether librdkafka knows `name` (aliases included) as a global or a topic-level
+    /// property; `nil` if it knows no such property.
+    public static func scope(ofProperty name: String) -> KafkaConfigurationEntry.Scope? {
+        if RDKafkaConfig.propertyNames.global.contains(name) { return .global }
+        if RDKafkaConfig.propertyNames.topic.contains(name) { return .topic }
+        return nil
+    }
+}
+
+extension RDKafkaConfig {
+    /// librdkafka's own property table (`rd_kafka_conf_properties_show`), read once.
+    static let propertyNames: (global: Set<String>, topic: Set<String>) = {
+        var buffer: UnsafeMutablePointer<CChar>? = nil
+        var size = 0
+        guard let stream = open_memstream(&buffer, &size) else { return ([], []) }
+        rd_kafka_conf_properties_show(stream)
+        fclose(stream)
+        defer { free(buffer) }
+        guard let buffer else { return ([], []) }
+        var global = Set<String>(), topic = Set<String>()
+        var inTopicSection = false
+        for line in String(cString: buffer).split(separator: "\n") {
+            if line.hasPrefix("## ") {
+                inTopicSection = line.contains("Topic")
+                continue
+            }
+            guard let bar = line.firstIndex(of: "|") else { continue }
+            let name = line[..<bar].trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, name != "Property", !name.hasPrefix("-") else { continue }
+            if inTopicSection { topic.insert(name) } else { global.insert(name) }
+        }
+        return (global, topic)
+    }()
 }

@@ -74,6 +74,9 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     public var file: String?
     /// The 1-based line in ``file`` the error concerns, if any.
     public var line: Int?
+    /// The 1-based character position, within the text that was parsed (a `kafka:` socket, a
+    /// broker spec, JSON), of the part the error concerns; with ``line``, the column.
+    public var position: Int?
 
     public init(
         code: Code,
@@ -83,7 +86,8 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         property: String? = nil,
         topic: String? = nil,
         file: String? = nil,
-        line: Int? = nil
+        line: Int? = nil,
+        position: Int? = nil
     ) {
         self.code = code
         self.message = message
@@ -93,6 +97,7 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         self.topic = topic
         self.file = file
         self.line = line
+        self.position = position
     }
 
     /// An error for a librdkafka code, with librdkafka's own explanation as the message.
@@ -126,10 +131,11 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         var text = "KafkaError(\(code.name)): \(message)"
         var context: [String] = []
         if let file {
-            context.append(line.map { "\(file):\($0)" } ?? file)
+            context.append(line.map { "\(file):\($0)" + (position.map { ":\($0)" } ?? "") } ?? file)
         } else if let line {
-            context.append("line \(line)")
+            context.append("line \(line)" + (position.map { ", column \($0)" } ?? ""))
         }
+        if let position, line == nil { context.append("position \(position)") }
         if let property { context.append("property \(property)") }
         if let topic { context.append("topic \(topic)") }
         if isFatal { context.append("fatal") }

@@ -141,6 +141,29 @@ public final class KafkaProducer: Sendable, Service {
         return id
     }
 
+    /// Hands a record to librdkafka without waiting, with a handler for this message's outcome:
+    /// `onDelivery` is called exactly once, with the delivery report (delivered, or the error
+    /// saying why not), unless the record is not queued — then this throws and the handler is
+    /// never called.
+    ///
+    /// The handler runs on a KafkaKit thread (as the event handler does): keep it short.
+    /// Its report does not also go to the producer's event sequence or event handler.
+    /// A full local queue fails at once with ``KafkaError/Code/queueFull``.
+    @discardableResult
+    public func trySend(
+        _ record: KafkaProducerRecord,
+        onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void
+    ) throws(KafkaError) -> KafkaProducerMessageID {
+        let id = core.makeID()
+        let opaque = Unmanaged.passRetained(RDKafkaDeliveryWaiter(id: id, completion: onDelivery)).toOpaque()
+        if let error = core.produce(record, opaque: opaque) {
+            Unmanaged<RDKafkaDeliveryWaiter>.fromOpaque(opaque).release()
+            throw error
+        }
+        if id.rawValue & 15 == 0 { core.serveOne(fireAndForget: id) }
+        return id
+    }
+
     @usableFromInline
     func _waitsWhenQueueFull(_ error: KafkaError) -> Bool {
         guard error.code == .queueFull, case .wait = core.configuration.queueFullPolicy else { return false }
@@ -173,7 +196,7 @@ public final class KafkaProducer: Sendable, Service {
         var deadline: DispatchTime? = nil
         while true {
             let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<SendOutcome, Never>) in
-                let waiter = RDKafkaDeliveryWaiter(id: id, continuation: continuation)
+                let waiter = RDKafkaDeliveryWaiter(id: id) { continuation.resume(returning: .reported($0)) }
                 let opaque = Unmanaged.passRetained(waiter).toOpaque()
                 if let error = core.produce(record, opaque: opaque) {
                     Unmanaged<RDKafkaDeliveryWaiter>.fromOpaque(opaque).release()

@@ -3,7 +3,9 @@ public import Logging
 import Synchronization
 
 /// The named connections of a `kafka.conf`, each with a producer created on first use and
-/// shared by every caller (the seed's `ast_kafka_get_producer` / `ast_kafka_produce`).
+/// shared by every caller (the seed's `ast_kafka_get_producer` / `ast_kafka_produce`); and the
+/// producers of broker sockets and broker IDs, one per distinct broker list and property set,
+/// likewise created on first use and shared.
 ///
 /// Thread-safe. ``reload(_:)`` replaces the configuration: producers of unchanged connections
 /// keep running; replaced or removed ones are flushed (their messages are delivered or
@@ -12,6 +14,7 @@ public final class KafkaConnectionRegistry: Sendable {
     private struct State {
         var file: KafkaConnectionsFile
         var producers: [String: KafkaProducer] = [:]
+        var socketProducers: [KafkaConfiguration: KafkaProducer] = [:]
     }
 
     private let state: Mutex<State>
@@ -60,6 +63,64 @@ public final class KafkaConnectionRegistry: Sendable {
         }
     }
 
+    /// The broker ID declared in the file (a `type = broker` section).
+    ///
+    /// - Throws: ``KafkaError`` if there is none of that ID (the known ones are listed).
+    public func broker(id: String) throws(KafkaError) -> KafkaBrokerSpec {
+        let file = self.file
+        guard let broker = file.broker(id: id) else {
+            let known = file.brokers.map(\.id)
+            throw KafkaError(
+                code: .invalidArgument,
+                message: "no broker ID '\(id)'" + (known.isEmpty ? " (none are declared)" : " (known: \(known.joined(separator: ", ")))"),
+                file: file.path)
+        }
+        return broker
+    }
+
+    /// The producer of a broker socket: one per distinct broker list and property set, created
+    /// on first use (librdkafka validates the socket's properties then) and shared.
+    ///
+    /// - Throws: ``KafkaError`` if librdkafka rejects a property; the error names it, with its
+    ///   ``KafkaError/position`` in the socket text.
+    public func producer(for socket: KafkaSocket) throws(KafkaError) -> KafkaProducer {
+        let configuration = socket.configuration
+        return try state.withLock { state throws(KafkaError) -> KafkaProducer in
+            if let producer = state.socketProducers[configuration] { return producer }
+            let producer: KafkaProducer
+            do {
+                producer = try KafkaProducer(configuration: configuration, logger: logger)
+            } catch let error as KafkaError {
+                var error = error
+                if let property = error.property, let position = socket.position(ofProperty: property) {
+                    error.position = position
+                }
+                error.message = "socket \(socket): \(error.message)"
+                throw error
+            } catch {
+                throw KafkaError(code: .failure, message: "socket \(socket): \(error)")
+            }
+            state.socketProducers[configuration] = producer
+            return producer
+        }
+    }
+
+    /// The producer of a broker (see ``producer(for:)-(KafkaSocket)``).
+    public func producer(for broker: KafkaBrokerSpec) throws(KafkaError) -> KafkaProducer {
+        do {
+            return try producer(for: broker.socket)
+        } catch {
+            var error = error
+            error.message = "broker '\(broker.id)': \(error.message)"
+            if let file = broker.file {
+                error.file = file
+                error.line = broker.line
+                error.position = nil
+            }
+            throw error
+        }
+    }
+
     /// Hands a record to a connection's producer without waiting (the seed's
     /// `ast_kafka_produce`). A full local queue fails at once.
     @discardableResult
@@ -68,7 +129,8 @@ public final class KafkaConnectionRegistry: Sendable {
     }
 
     /// Replaces the configuration. Producers of connections whose settings did not change keep
-    /// running; the others are flushed (up to their shutdown timeout) and shut down.
+    /// running; the others are flushed (up to their shutdown timeout) and shut down. Socket
+    /// producers are kept: they stand for their broker list and properties, not for a name.
     public func reload(_ file: KafkaConnectionsFile) async {
         let retired: [KafkaProducer] = state.withLock { state in
             var retired: [KafkaProducer] = []
@@ -86,12 +148,23 @@ public final class KafkaConnectionRegistry: Sendable {
         for producer in retired { await producer.shutdown() }
     }
 
-    /// Flushes and shuts down every producer.
-    public func shutdown() async {
+    /// Flushes and shuts down every producer, all at once, each for up to `timeout` (by default
+    /// its configuration's shutdown timeout); what is still undelivered then is purged and
+    /// reported as failed.
+    ///
+    /// - Returns: how many messages were purged.
+    @discardableResult
+    public func shutdown(timeout: Duration? = nil) async -> Int {
         let all = state.withLock { state in
-            defer { state.producers.removeAll() }
-            return Array(state.producers.values)
+            defer {
+                state.producers.removeAll()
+                state.socketProducers.removeAll()
+            }
+            return Array(state.producers.values) + Array(state.socketProducers.values)
         }
-        for producer in all { await producer.shutdown() }
+        return await withTaskGroup(of: Int.self) { group in
+            for producer in all { group.addTask { await producer.shutdown(timeout: timeout) } }
+            return await group.reduce(0, +)
+        }
     }
 }

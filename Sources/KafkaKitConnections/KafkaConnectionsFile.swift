@@ -1,7 +1,8 @@
 public import KafkaKit
 import Foundation
 
-/// The contents of a `kafka.conf` file: `[general]` and the `type = connection` sections.
+/// The contents of a `kafka.conf` file: `[general]`, named connections (`type = connection`),
+/// broker IDs (`type = broker`) and event subscriptions (`type = subscription`).
 ///
 /// ```ini
 /// [general]
@@ -12,12 +13,26 @@ import Foundation
 /// brokers = kafka1:9092,kafka2:9092   ; comments start with ';', also at line end
 /// client_id = asterisk
 /// acks = all                          ; any other key is a librdkafka property
+///
+/// [k1]                                ; a broker ID: the seed's [k1]127.0.0.1:9092/topic1?...
+/// type = broker
+/// socket = 127.0.0.1:9092/topic1?g.linger.ms=100&t.acks=all
+///
+/// [pike]                              ; raising E_PIKE_BLOCKED publishes to each socket
+/// type = subscription
+/// event = E_PIKE_BLOCKED
+/// socket = kafka:127.0.0.1:9092/security?key=callid
+/// socket = kafka:127.0.0.1:9092/audit
 /// ```
 public struct KafkaConnectionsFile: Sendable, Hashable {
     /// `[general] enabled`: `false` makes every connection unusable.
     public var isEnabled: Bool = true
     /// The connections, in file order.
     public var connections: [KafkaConnection] = []
+    /// The broker IDs (`type = broker` sections), in file order.
+    public var brokers: [KafkaBrokerSpec] = []
+    /// The event subscriptions (`type = subscription` sections), in file order.
+    public var subscriptions: [KafkaSubscription] = []
     /// The file read, if it came from one.
     public var path: String?
 
@@ -26,6 +41,16 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
     /// The connection of that name.
     public func connection(named name: String) -> KafkaConnection? {
         connections.first { $0.name == name }
+    }
+
+    /// The broker of that ID.
+    public func broker(id: String) -> KafkaBrokerSpec? {
+        brokers.first { $0.id == id }
+    }
+
+    /// The sockets subscribed to an event, from every subscription section naming it.
+    public func sockets(subscribedTo event: String) -> [KafkaSocket] {
+        subscriptions.filter { $0.event == event }.flatMap(\.sockets)
     }
 
     /// Reads and parses a file.
@@ -45,11 +70,14 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
     ///
     /// - Throws: ``KafkaError`` naming the file, the line and what was wrong: a line that is
     ///   not `key = value` or `[section]`, a key outside any section, a duplicate section, an
-    ///   unknown `type`, a section without `type`, a bad number, empty `brokers`, a bad `enabled`.
+    ///   unknown `type`, a section without `type`, a bad number, empty `brokers`, a bad `enabled`,
+    ///   a bad `socket` (also with the column of the offending part), a broker or subscription
+    ///   section without its keys.
     public static func parse(_ text: String, file: String = "kafka.conf") throws(KafkaError) -> KafkaConnectionsFile {
         var result = KafkaConnectionsFile()
         result.path = file
-        struct Section { var name: String; var line: Int; var entries: [(key: String, value: String, line: Int)] }
+        typealias Entry = (key: String, value: String, line: Int, column: Int)
+        struct Section { var name: String; var line: Int; var entries: [Entry] }
         var sections: [Section] = []
         var seen: [String: Int] = [:]
 
@@ -81,7 +109,11 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
             let value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             guard !key.isEmpty else { throw fail(number, "'\(trimmed)' has no key before '='") }
             guard !sections.isEmpty else { throw fail(number, "'\(key)' is outside any section", property: key) }
-            sections[sections.count - 1].entries.append((key, value, number))
+            // The value's column, so that errors inside it (a socket) can point into the line.
+            let rawEquals = line.firstIndex(of: "=")!
+            let valueStart = line[line.index(after: rawEquals)...].firstIndex { !$0.isWhitespace } ?? line.endIndex
+            let column = line.distance(from: line.startIndex, to: valueStart) + 1
+            sections[sections.count - 1].entries.append((key, value, number, column))
         }
 
         for section in sections {
@@ -101,15 +133,70 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
                 continue
             }
             guard let type = section.entries.first(where: { $0.key == "type" }) else {
-                throw fail(section.line, "section [\(section.name)] has no 'type' (expected type = connection)")
+                throw fail(section.line, "section [\(section.name)] has no 'type' (expected type = connection, broker or subscription)")
             }
-            guard type.value == "connection" else {
-                throw fail(type.line, "unknown type '\(type.value)' in [\(section.name)] (expected connection)", property: "type")
+            func socket(_ entry: Entry) throws(KafkaError) -> KafkaSocket {
+                do {
+                    return try KafkaSocket(parsing: entry.value)
+                } catch {
+                    var error = error
+                    error.message = "[\(section.name)] socket: \(error.message)"
+                    error.file = file
+                    error.line = entry.line
+                    error.position = error.position.map { entry.column + $0 - 1 }
+                    throw error
+                }
+            }
+            func single(_ key: String) throws(KafkaError) -> Entry {
+                let found = section.entries.filter { $0.key == key }
+                guard let first = found.first else {
+                    throw fail(section.line, "section [\(section.name)] (type = \(type.value)) has no '\(key)'", property: key)
+                }
+                guard found.count == 1 else {
+                    throw fail(found[1].line, "'\(key)' given twice in [\(section.name)] (first at line \(first.line))", property: key)
+                }
+                return first
+            }
+            func onlyKeys(_ known: [String]) throws(KafkaError) {
+                if let other = section.entries.first(where: { !known.contains($0.key) }) {
+                    throw fail(other.line, "unknown key '\(other.key)' in [\(section.name)] (type = \(type.value) takes \(known.dropFirst().joined(separator: ", ")))", property: other.key)
+                }
+            }
+            switch type.value {
+            case "connection":
+                break
+            case "broker":
+                try onlyKeys(["type", "socket"])
+                let entry = try single("socket")
+                // As in an [ID] spec, the "kafka:" prefix is optional here.
+                var value = entry
+                if !value.value.lowercased().hasPrefix("kafka:") { value.value = "kafka:" + value.value; value.column -= 6 }
+                var broker = KafkaBrokerSpec(id: section.name, socket: try socket(value))
+                broker.file = file
+                broker.line = section.line
+                result.brokers.append(broker)
+                continue
+            case "subscription":
+                try onlyKeys(["type", "event", "socket"])
+                let event = try single("event")
+                guard !event.value.isEmpty else { throw fail(event.line, "empty event name in [\(section.name)]", property: "event") }
+                var sockets: [KafkaSocket] = []
+                for entry in section.entries where entry.key == "socket" { sockets.append(try socket(entry)) }
+                guard !sockets.isEmpty else {
+                    throw fail(section.line, "section [\(section.name)] (type = subscription) has no 'socket'", property: "socket")
+                }
+                var subscription = KafkaSubscription(event: event.value, sockets: sockets)
+                subscription.file = file
+                subscription.line = section.line
+                result.subscriptions.append(subscription)
+                continue
+            default:
+                throw fail(type.line, "unknown type '\(type.value)' in [\(section.name)] (expected connection, broker or subscription)", property: "type")
             }
             var connection = KafkaConnection(name: section.name)
             connection.file = file
             connection.line = section.line
-            func number(_ entry: (key: String, value: String, line: Int)) throws(KafkaError) -> Int {
+            func number(_ entry: Entry) throws(KafkaError) -> Int {
                 guard let n = Int(entry.value), n >= 0 else {
                     throw fail(entry.line, "\(entry.key) must be a non-negative whole number, not '\(entry.value)'", property: entry.key)
                 }

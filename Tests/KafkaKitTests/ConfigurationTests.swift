@@ -33,6 +33,19 @@ struct ConfigurationTests {
         #expect(error.property == "request.required.acks")
     }
 
+    @Test("topic properties add to the topic-level names set globally instead of replacing them")
+    func topicPropertiesKeepGlobalTopicLevelNames() throws {
+        var configuration = KafkaConfiguration(bootstrapServers: ["127.0.0.1:1"])
+        configuration["acks"] = "1"
+        configuration.topicProperties["message.timeout.ms"] = "1234"
+        let topic = Dictionary(
+            try configuration.effectiveProperties().filter { $0.scope == .topic }.map { ($0.name, $0.value) },
+            uniquingKeysWith: { a, _ in a })
+        #expect(topic["partitioner"] == "murmur2_random", "the default partitioner survives topic properties")
+        #expect(topic["request.required.acks"] == "1")
+        #expect(topic["message.timeout.ms"] == "1234")
+    }
+
     @Test("an out-of-range partitioner name is rejected by librdkafka")
     func invalidPartitioner() throws {
         var configuration = KafkaConfiguration()

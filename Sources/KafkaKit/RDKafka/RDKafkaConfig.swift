@@ -30,16 +30,19 @@ enum RDKafkaConfig {
                 try set(name, value) { rd_kafka_conf_set(conf, name, value, $0, $1) }
             }
             if !configuration.topicProperties.isEmpty {
-                let topicConf = rd_kafka_topic_conf_new()!
+                // Topic-level names set above (partitioner, acks, ...) already live in the
+                // default topic configuration: add to it rather than replace it.
+                let existing = rd_kafka_conf_get_default_topic_conf(conf)
+                let topicConf = existing ?? rd_kafka_topic_conf_new()!
                 do throws(KafkaError) {
                     for (name, value) in configuration.topicProperties.sorted(by: { $0.key < $1.key }) {
                         try set(name, value) { rd_kafka_topic_conf_set(topicConf, name, value, $0, $1) }
                     }
                 } catch {
-                    rd_kafka_topic_conf_destroy(topicConf)
+                    if existing == nil { rd_kafka_topic_conf_destroy(topicConf) }
                     throw error
                 }
-                rd_kafka_conf_set_default_topic_conf(conf, topicConf)
+                if existing == nil { rd_kafka_conf_set_default_topic_conf(conf, topicConf) }
             }
         } catch {
             rd_kafka_conf_destroy(conf)

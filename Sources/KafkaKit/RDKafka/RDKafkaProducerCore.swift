@@ -20,7 +20,7 @@ import Synchronization
 ///   sleeps until librdkafka (or a queue-full waiter's deadline) wakes it.
 ///
 /// Each message carries a tagged `msg_opaque`: an odd value is `id << 1 | 1` for a
-/// fire-and-forget send; an even one is a retained ``RDKafkaDeliveryWaiter`` of an awaited send,
+/// fire-and-forget send; an even one is a retained ``RDKafkaDeliveryWaiter`` (an awaited send, or a send with its own handler),
 /// released when its report arrives. Either way every message gets exactly one report.
 final class RDKafkaProducerCore: Sendable {
     let client: RDKafkaClient
@@ -431,18 +431,19 @@ final class RDKafkaProducerCore: Sendable {
     }
 }
 
-/// An awaited send's continuation, carried through librdkafka as the message's opaque.
+/// A send's own completion — an awaited send's continuation, or a per-message handler —
+/// carried through librdkafka as the message's opaque (retained until its report).
 final class RDKafkaDeliveryWaiter: Sendable {
     let id: KafkaProducerMessageID
-    private let continuation: CheckedContinuation<KafkaProducer.SendOutcome, Never>
+    private let completion: @Sendable (KafkaDeliveryReport) -> Void
 
-    init(id: KafkaProducerMessageID, continuation: CheckedContinuation<KafkaProducer.SendOutcome, Never>) {
+    init(id: KafkaProducerMessageID, completion: @escaping @Sendable (KafkaDeliveryReport) -> Void) {
         self.id = id
-        self.continuation = continuation
+        self.completion = completion
     }
 
     func complete(_ report: KafkaDeliveryReport) {
-        continuation.resume(returning: .reported(report))
+        completion(report)
     }
 }
 

@@ -1,0 +1,42 @@
+/// An event to publish: a name and its parameters, sent as a JSON-RPC 2.0 notification.
+///
+/// ```swift
+/// let event = KafkaEvent(name: "E_PIKE_BLOCKED", params: ["ip": "192.168.2.11"])
+/// event.jsonRPC  // {"jsonrpc":"2.0","method":"E_PIKE_BLOCKED","params":{"ip":"192.168.2.11"}}
+/// ```
+///
+/// The correlation key (the Call-ID of the SIP message, in the seed) becomes the record key
+/// on sockets that say `key=callid`, and is not sent elsewhere.
+public struct KafkaEvent: Sendable, Hashable {
+    /// The event's name: the notification's `method`.
+    public var name: String
+    /// The event's parameters: the notification's `params`, normally an object.
+    public var params: KafkaJSON
+    /// The key for sockets with `key=callid`.
+    public var correlationKey: String?
+
+    public init(name: String, params: KafkaJSON = [:], correlationKey: String? = nil) {
+        self.name = name
+        self.params = params
+        self.correlationKey = correlationKey
+    }
+
+    /// The JSON-RPC 2.0 notification, `{"jsonrpc":"2.0","method":NAME,"params":{...}}`, as
+    /// compact JSON: what is published.
+    public var jsonRPC: String { notification.jsonText }
+
+    /// The notification, compact or laid out one member per line as in event_kafka's
+    /// documentation.
+    public func jsonRPC(pretty: Bool) -> String { notification.jsonText(pretty: pretty) }
+
+    /// The bytes published: the compact notification in UTF-8.
+    public var payload: [UInt8] {
+        var bytes: [UInt8] = []
+        notification.write(into: &bytes)
+        return bytes
+    }
+
+    private var notification: KafkaJSON {
+        ["jsonrpc": "2.0", "method": .string(name), "params": params]
+    }
+}

@@ -1,0 +1,334 @@
+public import KafkaKit
+public import KafkaKitConnections
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// Publishes messages to broker IDs and sockets, and events to the sockets subscribed to them
+/// (the seed's event_kafka: `kafka_publish` and the Event Interface's Kafka transport).
+///
+/// ```swift
+/// let publisher = try KafkaEventPublisher(
+///     brokers: [KafkaBrokerSpec(parsing: "[k1]127.0.0.1:9092/topic1?g.linger.ms=100&t.acks=all")],
+///     subscriptions: [KafkaSubscription(event: "E_PIKE_BLOCKED", sockets: [
+///         KafkaSocket(parsing: "kafka:127.0.0.1:9092/security?key=callid"),
+///     ])])
+///
+/// try publisher.publish(broker: "k1", message: "my msg content", key: callID) { report in
+///     print(report.isDelivered, report.target)
+/// }
+/// try publisher.raise(KafkaEvent(name: "E_PIKE_BLOCKED", params: ["ip": "192.168.2.11"], correlationKey: callID))
+/// ```
+///
+/// Publishing never waits: a message is handed to librdkafka, or the call throws at once
+/// saying why not (the seed's 1 / -1). A report handler, if given, is called exactly once per
+/// queued message with its outcome; without one, a failed delivery is logged at `error`
+/// level. Producers are created on first use, one per distinct broker list and property set
+/// (shared through the ``KafkaConnectionRegistry``), and librdkafka validates each socket's
+/// properties then.
+///
+/// Run the publisher in a `ServiceGroup`, or call ``shutdown(timeout:)``: outstanding messages
+/// are delivered within the bound, and those still undelivered are purged and reported as
+/// failed — never dropped silently.
+public final class KafkaEventPublisher: Sendable, Service {
+    /// Called once per queued message with its outcome, on a KafkaKit thread: keep it short.
+    public typealias ReportHandler = @Sendable (KafkaPublishReport) -> Void
+
+    private struct State {
+        var brokers: [String: KafkaBrokerSpec] = [:]
+        var producers: [String: KafkaProducer] = [:]
+        var subscriptions: [String: [KafkaSocket]] = [:]
+        var isShutDown = false
+    }
+
+    private let state: Mutex<State>
+    /// Where the producers live (shared with whoever else uses it).
+    public let registry: KafkaConnectionRegistry
+    /// How long a graceful shutdown waits for outstanding messages before purging them.
+    public let shutdownTimeout: Duration
+    private let logger: Logger
+
+    /// Creates a publisher.
+    ///
+    /// - Parameters:
+    ///   - brokers: the broker IDs that ``publish(broker:message:key:report:)`` accepts.
+    ///   - subscriptions: the sockets each event is published to.
+    ///   - registry: where producers are created and shared; the publisher shuts it down with
+    ///     itself. By default a registry of its own, or one for the `kafka.conf` given to
+    ///     ``init(file:shutdownTimeout:logger:)``.
+    ///   - shutdownTimeout: how long shutdown waits for outstanding messages (default 10 s).
+    /// - Throws: ``KafkaError`` if a broker ID is given twice.
+    public init(
+        brokers: [KafkaBrokerSpec] = [],
+        subscriptions: [KafkaSubscription] = [],
+        registry: KafkaConnectionRegistry? = nil,
+        shutdownTimeout: Duration = .seconds(10),
+        logger: Logger = KafkaProducer.defaultLogger
+    ) throws(KafkaError) {
+        var state = State()
+        for broker in brokers {
+            try Self.add(broker, to: &state)
+        }
+        for subscription in subscriptions {
+            state.subscriptions[subscription.event, default: []].append(contentsOf: subscription.sockets)
+        }
+        self.state = Mutex(state)
+        self.registry = registry ?? KafkaConnectionRegistry(KafkaConnectionsFile(), logger: logger)
+        self.shutdownTimeout = shutdownTimeout
+        self.logger = logger
+    }
+
+    /// Creates a publisher for the broker IDs and subscriptions of a `kafka.conf`.
+    public convenience init(
+        file: KafkaConnectionsFile,
+        shutdownTimeout: Duration = .seconds(10),
+        logger: Logger = KafkaProducer.defaultLogger
+    ) throws(KafkaError) {
+        try self.init(
+            brokers: file.brokers, subscriptions: file.subscriptions,
+            registry: KafkaConnectionRegistry(file, logger: logger),
+            shutdownTimeout: shutdownTimeout, logger: logger)
+    }
+
+    private static func add(_ broker: KafkaBrokerSpec, to state: inout State) throws(KafkaError) {
+        if let existing = state.brokers[broker.id] {
+            let first = existing.file.map { " (first declared at \($0):\(existing.line ?? 0))" } ?? ""
+            throw KafkaError(code: .invalidArgument, message: "duplicate broker ID '\(broker.id)'\(first)", file: broker.file, line: broker.line)
+        }
+        state.brokers[broker.id] = broker
+    }
+
+    // MARK: Brokers and subscriptions
+
+    /// Adds a broker ID.
+    ///
+    /// - Throws: ``KafkaError`` if the ID is taken.
+    public func addBroker(_ broker: KafkaBrokerSpec) throws(KafkaError) {
+        try state.withLock { state throws(KafkaError) in try Self.add(broker, to: &state) }
+    }
+
+    /// The broker IDs, sorted.
+    public var brokerIDs: [String] { state.withLock { $0.brokers.keys.sorted() } }
+
+    /// Publishes `event` to `socket` too whenever it is raised.
+    public func subscribe(_ event: String, to socket: KafkaSocket) {
+        state.withLock { $0.subscriptions[event, default: []].append(socket) }
+    }
+
+    /// Stops publishing `event` to `socket`.
+    public func unsubscribe(_ event: String, from socket: KafkaSocket) {
+        state.withLock { $0.subscriptions[event]?.removeAll { $0 == socket } }
+    }
+
+    /// The sockets an event is published to.
+    public func sockets(subscribedTo event: String) -> [KafkaSocket] {
+        state.withLock { $0.subscriptions[event] ?? [] }
+    }
+
+    // MARK: Publishing
+
+    /// Queues a message for a broker ID without waiting (the seed's `kafka_publish`).
+    ///
+    /// - Parameter report: called exactly once with the message's outcome, if it was queued.
+    /// - Returns: the message's ID (the seed's 1).
+    /// - Throws: ``KafkaError`` when the message was not queued (the seed's -1): unknown broker
+    ///   ID (the known ones are listed), a property librdkafka rejects, a full local queue, a
+    ///   message too large, the publisher shut down. The report handler is not called then.
+    @discardableResult
+    public func publish(broker id: String, message: [UInt8], key: [UInt8]? = nil, report: ReportHandler? = nil) throws(KafkaError) -> KafkaProducerMessageID {
+        let (broker, producer) = try resolve(broker: id)
+        do {
+            return try send(producer, socket: broker.socket, brokerID: id, message: message, key: key, report: report)
+        } catch {
+            throw Self.annotate(error, "broker '\(id)'")
+        }
+    }
+
+    /// Queues a text message for a broker ID (UTF-8); see ``publish(broker:message:key:report:)-(_,[UInt8],_,_)``.
+    @discardableResult
+    public func publish(broker id: String, message: String, key: String? = nil, report: ReportHandler? = nil) throws(KafkaError) -> KafkaProducerMessageID {
+        try publish(broker: id, message: Array(message.utf8), key: key.map { Array($0.utf8) }, report: report)
+    }
+
+    /// Queues a message for a socket without waiting. The socket's `key=callid` does not apply:
+    /// the key given is the key sent.
+    ///
+    /// - Throws: ``KafkaError`` when the message was not queued (see
+    ///   ``publish(broker:message:key:report:)-(_,[UInt8],_,_)``).
+    @discardableResult
+    public func publish(to socket: KafkaSocket, message: [UInt8], key: [UInt8]? = nil, report: ReportHandler? = nil) throws(KafkaError) -> KafkaProducerMessageID {
+        let producer = try resolve(socket: socket)
+        do {
+            return try send(producer, socket: socket, brokerID: nil, message: message, key: key, report: report)
+        } catch {
+            throw Self.annotate(error, "socket \(socket)")
+        }
+    }
+
+    /// Publishes to a broker ID and waits for the broker's acknowledgement.
+    ///
+    /// - Returns: the delivery report: partition, offset, timestamp.
+    /// - Throws: ``KafkaError``: why the message was not queued, or not delivered.
+    public func publishAndWait(broker id: String, message: [UInt8], key: [UInt8]? = nil) async throws -> KafkaDeliveryReport {
+        let (broker, producer) = try resolve(broker: id)
+        do {
+            return try await producer.sendAndWait(KafkaProducerRecord(topic: broker.socket.topic, key: key, value: message))
+        } catch let error as KafkaError {
+            throw Self.annotate(error, "broker '\(id)'")
+        }
+    }
+
+    /// Publishes to a socket and waits for the broker's acknowledgement.
+    public func publishAndWait(to socket: KafkaSocket, message: [UInt8], key: [UInt8]? = nil) async throws -> KafkaDeliveryReport {
+        let producer = try resolve(socket: socket)
+        do {
+            return try await producer.sendAndWait(KafkaProducerRecord(topic: socket.topic, key: key, value: message))
+        } catch let error as KafkaError {
+            throw Self.annotate(error, "socket \(socket)")
+        }
+    }
+
+    // MARK: Events
+
+    /// Publishes an event, as its JSON-RPC notification, to every socket subscribed to it,
+    /// without waiting. On sockets with `key=callid` the record key is the event's
+    /// ``KafkaEvent/correlationKey``; elsewhere records have no key.
+    ///
+    /// - Parameter report: called exactly once per socket the event was queued to.
+    /// - Returns: how many sockets the event was queued to (0 if none is subscribed).
+    /// - Throws: ``KafkaError`` if it could not be queued to one or more sockets: the error lists
+    ///   each with the reason (those were not queued and get no report; the others were).
+    @discardableResult
+    public func raise(_ event: KafkaEvent, report: ReportHandler? = nil) throws(KafkaError) -> Int {
+        try raise(event, to: sockets(subscribedTo: event.name), report: report)
+    }
+
+    /// Publishes an event to the given sockets (whatever is subscribed); see ``raise(_:report:)``.
+    @discardableResult
+    public func raise(_ event: KafkaEvent, to sockets: [KafkaSocket], report: ReportHandler? = nil) throws(KafkaError) -> Int {
+        let payload = event.payload
+        var queued = 0
+        var failures: [(KafkaSocket, KafkaError)] = []
+        for socket in sockets {
+            let key = socket.usesCorrelationKey ? event.correlationKey.map { Array($0.utf8) } : nil
+            do {
+                try publish(to: socket, message: payload, key: key, report: report)
+                queued += 1
+            } catch {
+                failures.append((socket, error))
+            }
+        }
+        guard let first = failures.first else { return queued }
+        if failures.count == 1, sockets.count == 1 { throw first.1 }
+        var error = first.1
+        error.message = "event \(event.name) was not queued to \(failures.count) of \(sockets.count) sockets: "
+            + failures.map { "\($0.0): \($0.1.message)" }.joined(separator: "; ")
+        error.position = nil
+        throw error
+    }
+
+    /// Publishes an event to every subscribed socket (or to `sockets`) and waits for each
+    /// outcome.
+    ///
+    /// - Returns: one report per socket, in order: delivered, or the error (not queued, or
+    ///   not delivered).
+    public func raiseAndWait(_ event: KafkaEvent, to sockets: [KafkaSocket]? = nil) async -> [KafkaPublishReport] {
+        let sockets = sockets ?? self.sockets(subscribedTo: event.name)
+        let payload = event.payload
+        return await withTaskGroup(of: (Int, KafkaPublishReport).self) { group in
+            for (index, socket) in sockets.enumerated() {
+                let key = socket.usesCorrelationKey ? event.correlationKey.map { Array($0.utf8) } : nil
+                group.addTask {
+                    let status: Result<KafkaDeliveryReport, KafkaError>
+                    do {
+                        status = .success(try await self.publishAndWait(to: socket, message: payload, key: key))
+                    } catch let error as KafkaError {
+                        status = .failure(error)
+                    } catch {
+                        status = .failure(KafkaError(code: .failure, message: "\(error)"))
+                    }
+                    return (index, KafkaPublishReport(brokerID: nil, socket: socket, status: status, key: key, message: payload))
+                }
+            }
+            var reports: [KafkaPublishReport?] = Array(repeating: nil, count: sockets.count)
+            for await (index, report) in group { reports[index] = report }
+            return reports.map { $0! }
+        }
+    }
+
+    // MARK: Internals
+
+    private func send(
+        _ producer: KafkaProducer, socket: KafkaSocket, brokerID: String?,
+        message: [UInt8], key: [UInt8]?, report: ReportHandler?
+    ) throws(KafkaError) -> KafkaProducerMessageID {
+        let record = KafkaProducerRecord(topic: socket.topic, key: key, value: message)
+        guard let report else { return try producer.trySend(record) }
+        return try producer.trySend(record) { delivery in
+            report(KafkaPublishReport(brokerID: brokerID, socket: socket, delivery: delivery, key: key, message: message))
+        }
+    }
+
+    private func resolve(broker id: String) throws(KafkaError) -> (KafkaBrokerSpec, KafkaProducer) {
+        let found = try state.withLock { state throws(KafkaError) -> (KafkaBrokerSpec?, KafkaProducer?) in
+            guard !state.isShutDown else { throw Self.shutDownError }
+            return (state.brokers[id], state.producers[id])
+        }
+        guard let broker = found.0 else {
+            let known = brokerIDs
+            throw KafkaError(
+                code: .invalidArgument,
+                message: "no broker ID '\(id)'" + (known.isEmpty ? " (none are declared)" : " (known: \(known.joined(separator: ", ")))"))
+        }
+        if let producer = found.1 { return (broker, producer) }
+        let producer = try registry.producer(for: broker)
+        try state.withLock { state throws(KafkaError) in
+            guard !state.isShutDown else { throw Self.shutDownError }
+            state.producers[id] = producer
+        }
+        return (broker, producer)
+    }
+
+    private func resolve(socket: KafkaSocket) throws(KafkaError) -> KafkaProducer {
+        try state.withLock { state throws(KafkaError) in
+            guard !state.isShutDown else { throw Self.shutDownError }
+        }
+        return try registry.producer(for: socket)
+    }
+
+    private static var shutDownError: KafkaError {
+        KafkaError(code: .destroyed, message: "the event publisher is shut down")
+    }
+
+    private static func annotate(_ error: KafkaError, _ target: String) -> KafkaError {
+        guard !error.message.hasPrefix(target) else { return error }
+        var error = error
+        error.message = "\(target): \(error.message)"
+        return error
+    }
+
+    // MARK: Lifecycle
+
+    /// Ends publishing: later publishes fail with ``KafkaError/Code/destroyed``; outstanding
+    /// messages get up to `timeout` (by default ``shutdownTimeout``) to be delivered, and those
+    /// left are purged — each reported as failed to its report handler (or logged).
+    ///
+    /// - Returns: how many messages were purged.
+    @discardableResult
+    public func shutdown(timeout: Duration? = nil) async -> Int {
+        state.withLock { state in
+            state.isShutDown = true
+            state.producers.removeAll()
+        }
+        return await registry.shutdown(timeout: timeout ?? shutdownTimeout)
+    }
+
+    /// Waits for graceful shutdown (or cancellation), then shuts down as ``shutdown(timeout:)``.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        let purged = await shutdown()
+        if purged > 0 {
+            logger.warning("Kafka event publisher purged undelivered messages at shutdown", metadata: ["kafka.purged": "\(purged)"])
+        }
+    }
+}
