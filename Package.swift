@@ -107,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaCLITests",
-            dependencies: ["KafkaCLI", "KafkaKit", "KafkaKitTestSupport"],
+            dependencies: ["KafkaCLI", "KafkaKit", "KafkaKitEvents", "KafkaKitTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -14,6 +14,6 @@ struct Kafka: AsyncParsableCommand {
             else /etc/kafka/kafka.conf. Exit codes: 0 success, 1 Kafka operation failed, \
             2 configuration error, 64 usage error.
             """,
-        subcommands: [Show.self, Test.self, Produce.self, Consume.self, Metadata.self, Topics.self, Groups.self]
+        subcommands: [Show.self, Test.self, Produce.self, Consume.self, Metadata.self, Topics.self, Groups.self, Publish.self, Event.self]
     )
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import KafkaKit
 import KafkaKitConnections
 
 /// `kafka show status` and `kafka show connection NAME`, in res_kafka's formats.
@@ -9,7 +10,7 @@ struct Show: AsyncParsableCommand {
     )
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List every connection and its brokers, and the configuration file used.")
+        static let configuration = CommandConfiguration(abstract: "List every connection and its brokers (and any broker IDs and subscriptions), and the configuration file used.")
 
         @OptionGroup var file: ConfigFileOption
 
@@ -22,6 +23,20 @@ struct Show: AsyncParsableCommand {
                 print("Name".padding(toLength: 15) + " Brokers")
                 for connection in loaded.connections {
                     print(connection.name.padding(toLength: 15) + " " + connection.brokers.joined(separator: ","))
+                }
+                // Beyond the seed: broker IDs and subscriptions, listed only when there are any
+                // (so a seed-style file prints exactly the seed's output).
+                if !loaded.brokers.isEmpty {
+                    print("Brokers:")
+                    print("ID".padding(toLength: 15) + " Socket")
+                    for broker in loaded.brokers { print(broker.id.padding(toLength: 15) + " " + broker.socket.description) }
+                }
+                if !loaded.subscriptions.isEmpty {
+                    print("Subscriptions:")
+                    print("Event".padding(toLength: 15) + " Socket")
+                    for subscription in loaded.subscriptions {
+                        for socket in subscription.sockets { print(subscription.event.padding(toLength: 15) + " " + socket.description) }
+                    }
                 }
             }
         }
@@ -46,7 +61,9 @@ struct Show: AsyncParsableCommand {
                     ("Message max bytes:", String(c.messageMaxBytes)),
                     ("Request timeout:", "\(c.requestTimeoutMilliseconds) ms"),
                     ("Message timeout:", "\(c.messageTimeoutMilliseconds) ms"),
-                ] + c.properties.sorted { $0.key < $1.key }.map { ("\($0.key):", $0.value) }
+                ] + c.properties.sorted { $0.key < $1.key }.map {
+                    ("\($0.key):", KafkaConfiguration.isSensitive($0.key) ? "[redacted]" : $0.value)
+                }
                 for (label, value) in rows { print(label.padding(toLength: 18) + " " + value) }
             }
         }

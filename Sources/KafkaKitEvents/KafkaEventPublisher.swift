@@ -241,7 +241,9 @@ public final class KafkaEventPublisher: Sendable, Service {
                 group.addTask {
                     let status: Result<KafkaDeliveryReport, KafkaError>
                     do {
-                        status = .success(try await self.publishAndWait(to: socket, message: payload, key: key))
+                        // The report names the socket: its error need not repeat it.
+                        let producer = try self.resolve(socket: socket)
+                        status = .success(try await producer.sendAndWait(KafkaProducerRecord(topic: socket.topic, key: key, value: payload)))
                     } catch let error as KafkaError {
                         status = .failure(error)
                     } catch {
