@@ -193,3 +193,34 @@ struct PublisherIntegrationTests {
         await publisher.shutdown()
     }
 }
+
+/// The README's publishing example, verbatim but for the broker address and topics.
+@Suite("README publishing example", .enabled(if: TestBroker.shouldRun, "KAFKA_BOOTSTRAP_SERVERS is not set"))
+struct ReadmePublishingExampleTests {
+    @Test("the publishing example runs")
+    func publishing() async throws {
+        let servers = try TestBroker.servers()
+        let topic1 = TestBroker.freshTopic("topic1"), security = TestBroker.freshTopic("security")
+        let printed = ReportLog()
+
+        let callID = "a84b4c76e66710@pc33.example.com"  // the correlation key: a SIP Call-ID in the seed
+        let publisher = try KafkaEventPublisher(
+            brokers: [KafkaBrokerSpec(parsing: "[k1]\(servers)/\(topic1)?g.linger.ms=100&t.acks=all")],
+            subscriptions: [KafkaSubscription(event: "E_PIKE_BLOCKED", sockets: [
+                KafkaSocket(parsing: "kafka:\(servers)/\(security)?t.message.timeout.ms=1000&key=callid"),
+            ])])
+        // Queues without waiting; throws at once if it cannot (the seed's 1 / -1).
+        try publisher.publish(broker: "k1", message: "my msg content", key: callID) { report in
+            print(report.target, report.isDelivered ? "delivered" : "failed: \(report.error!)")
+            printed.handler(report)
+        }
+        // {"jsonrpc":"2.0","method":"E_PIKE_BLOCKED","params":{"ip":"192.168.2.11"}}, keyed by the Call-ID.
+        try publisher.raise(KafkaEvent(name: "E_PIKE_BLOCKED", params: ["ip": "192.168.2.11"], correlationKey: callID))
+        await publisher.shutdown()  // delivers within 10 s; the rest are reported as failed
+
+        #expect(printed.count == 1 && printed.all.first?.isDelivered == true)
+        let event = try #require(PlainConsumer.read(topic: security, count: 1, bootstrapServers: servers).first)
+        #expect(event.key == Array(callID.utf8))
+        #expect(event.value == Array(#"{"jsonrpc":"2.0","method":"E_PIKE_BLOCKED","params":{"ip":"192.168.2.11"}}"#.utf8))
+    }
+}
