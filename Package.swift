@@ -66,7 +66,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ProducerBenchmark",
-            dependencies: ["KafkaKit", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["KafkaKit", "KafkaKitConnections", "KafkaKitEvents", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/ProducerBenchmark",
             swiftSettings: strict
         ),

@@ -4,7 +4,13 @@
  * same library, broker and machine.
  *
  *   producer_bench throughput BROKERS TOPIC COUNT SIZE
+ *   producer_bench publish    BROKERS TOPIC COUNT SIZE
  *   producer_bench latency    BROKERS TOPIC COUNT
+ *
+ * publish is event_kafka's kafka_publish with a report route, in C: each
+ * message carries a job (broker ID, a copy of key and payload, the report
+ * function) as its opaque; the delivery callback hands the job's fields and
+ * the status to the report function, then frees the job.
  *
  * Each mode prints exactly one line to stdout (the format scripts/bench
  * parses); diagnostics go to stderr.
@@ -38,10 +44,11 @@ static const char *prog = "producer_bench";
 static void usage(void) {
         fprintf(stderr,
                 "usage: %s throughput BROKERS TOPIC COUNT SIZE\n"
+                "       %s publish BROKERS TOPIC COUNT SIZE\n"
                 "       %s latency BROKERS TOPIC COUNT\n"
                 "  COUNT: number of messages (>= 1)\n"
                 "  SIZE:  payload bytes per message (>= 0)\n",
-                prog, prog);
+                prog, prog, prog);
         exit(2);
 }
 
@@ -231,6 +238,122 @@ static int run_throughput(const char *brokers, const char *topic, long count,
 }
 
 /* ------------------------------------------------------------------ */
+/* publish                                                             */
+
+struct publish_job;
+typedef void (*report_fn)(struct tput_state *st, const char *broker_id,
+                          int status, const struct publish_job *job);
+
+/* What event_kafka keeps per published message until its report. */
+struct publish_job {
+        const char *broker_id;
+        report_fn report;
+        size_t key_len;
+        size_t payload_len;
+        char data[]; /* key, then payload */
+};
+
+static void count_report(struct tput_state *st, const char *broker_id,
+                         int status, const struct publish_job *job) {
+        (void)broker_id;
+        (void)job;
+        if (status == 0)
+                st->delivered++;
+        else
+                st->failed++;
+        if (st->delivered + st->failed == st->count)
+                st->end_ns = now_ns();
+}
+
+static void publish_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                          void *opaque) {
+        struct publish_job *job = m->_private;
+        (void)rk;
+        job->report(opaque, job->broker_id, m->err ? -1 : 0, job);
+        free(job);
+}
+
+static int run_publish(const char *brokers, const char *topic, long count,
+                       long size) {
+        struct tput_state st = {0};
+        rd_kafka_t *rk;
+        rd_kafka_vu_t vus[5];
+        void *payload;
+        int64_t start_ns;
+        double seconds;
+        long i;
+
+        st.count = count;
+        payload  = malloc(size > 0 ? (size_t)size : 1);
+        if (!payload) {
+                fprintf(stderr, "%s: cannot allocate %ld bytes\n", prog, size);
+                return 1;
+        }
+        memset(payload, 'x', (size_t)size);
+        rk = new_producer(brokers, NULL, publish_dr_cb, &st);
+
+        vus[0].vtype      = RD_KAFKA_VTYPE_TOPIC;
+        vus[0].u.cstr     = topic;
+        vus[1].vtype      = RD_KAFKA_VTYPE_VALUE;
+        vus[1].u.mem.ptr  = payload;
+        vus[1].u.mem.size = (size_t)size;
+        vus[2].vtype      = RD_KAFKA_VTYPE_MSGFLAGS;
+        vus[2].u.i        = RD_KAFKA_MSG_F_COPY;
+        vus[3].vtype      = RD_KAFKA_VTYPE_PARTITION;
+        vus[3].u.i32      = RD_KAFKA_PARTITION_UA;
+        vus[4].vtype      = RD_KAFKA_VTYPE_OPAQUE; /* the job, per message */
+
+        start_ns = now_ns();
+        for (i = 0; i < count; i++) {
+                struct publish_job *job = malloc(sizeof(*job) + (size_t)size);
+                if (!job) {
+                        fprintf(stderr, "%s: out of memory\n", prog);
+                        return 1;
+                }
+                job->broker_id   = "bench";
+                job->report      = count_report;
+                job->key_len     = 0;
+                job->payload_len = (size_t)size;
+                memcpy(job->data, payload, (size_t)size);
+                vus[4].u.ptr = job;
+                for (;;) {
+                        rd_kafka_error_t *error =
+                            rd_kafka_produceva(rk, vus, 5);
+                        if (!error)
+                                break;
+                        if (rd_kafka_error_code(error) ==
+                            RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                                rd_kafka_error_destroy(error);
+                                rd_kafka_poll(rk, 10);
+                                continue;
+                        }
+                        fprintf(stderr, "%s: produce failed: %s\n", prog,
+                                rd_kafka_error_string(error));
+                        rd_kafka_error_destroy(error);
+                        free(job);
+                        st.failed++;
+                        if (st.delivered + st.failed == st.count)
+                                st.end_ns = now_ns();
+                        break;
+                }
+                rd_kafka_poll(rk, 0);
+        }
+        while (st.delivered + st.failed < count)
+                rd_kafka_flush(rk, 1000);
+
+        seconds = (double)(st.end_ns - start_ns) / 1e9;
+        printf("mode=publish msgs=%ld delivered=%ld failed=%ld "
+               "seconds=%.3f msgs_per_s=%.0f peak_rss_kb=%ld\n",
+               count, st.delivered, st.failed, seconds,
+               seconds > 0 ? (double)st.delivered / seconds : 0.0,
+               peak_rss_kb());
+        fflush(stdout);
+        rd_kafka_destroy(rk);
+        free(payload);
+        return st.failed == 0 ? 0 : 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* latency                                                             */
 
 struct lat_state {
@@ -391,6 +514,13 @@ int main(int argc, char **argv) {
                 if (argc != 6 || !*argv[2] || !*argv[3])
                         usage();
                 return run_throughput(
+                    argv[2], argv[3], parse_long("COUNT", argv[4], 1, LONG_MAX),
+                    parse_long("SIZE", argv[5], 0, MAX_SIZE));
+        }
+        if (strcmp(mode, "publish") == 0) {
+                if (argc != 6 || !*argv[2] || !*argv[3])
+                        usage();
+                return run_publish(
                     argv[2], argv[3], parse_long("COUNT", argv[4], 1, LONG_MAX),
                     parse_long("SIZE", argv[5], 0, MAX_SIZE));
         }

@@ -4,6 +4,8 @@
 //                                                           the KafkaProducerEvents sequence
 //   ProducerBenchmark handler BROKERS TOPIC COUNT SIZE      fire-and-forget, reports counted in an
 //                                                           event handler (C's dr_msg_cb model)
+//   ProducerBenchmark publish BROKERS TOPIC COUNT SIZE      KafkaEventPublisher: publish to a broker
+//                                                           ID with a report handler per message
 //   ProducerBenchmark concurrent BROKERS TOPIC COUNT TASKS  sendAndWait from TASKS concurrent tasks
 //   ProducerBenchmark latency    BROKERS TOPIC COUNT        sendAndWait one at a time, linger.ms=0
 //
@@ -14,6 +16,8 @@ import Synchronization
 import Glibc
 #endif
 import KafkaKit
+import KafkaKitConnections
+import KafkaKitEvents
 
 func usage() -> Never {
     FileHandle.standardError.write(Data("""
@@ -77,6 +81,45 @@ func sendAll(_ producer: KafkaProducer, _ record: KafkaProducerRecord, count: In
     }
 }
 
+/// Per-message report counts without a lock per report: only the last one takes it.
+final class MessageCounts: Sendable {
+    let target: Int
+    private let done = Atomic<Int>(0)
+    private let failedCount = Atomic<Int>(0)
+    private let waiter = Mutex<CheckedContinuation<Void, Never>?>(nil)
+
+    init(target: Int) { self.target = target }
+
+    func add(delivered: Bool) {
+        if !delivered { failedCount.add(1, ordering: .relaxed) }
+        guard done.add(1, ordering: .acquiringAndReleasing).newValue == target else { return }
+        waiter.withLock { $0.take() }?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let ready = waiter.withLock { waiting -> Bool in
+                if done.load(ordering: .acquiring) >= target { return true }
+                waiting = continuation
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    var totals: (Int, Int) {
+        let failed = failedCount.load(ordering: .relaxed)
+        return (done.load(ordering: .relaxed) - failed, failed)
+    }
+}
+
+/// The publish loop, nonisolated like `sendAll`.
+func publishAll(_ publisher: KafkaEventPublisher, _ payload: [UInt8], count: Int, report: @escaping KafkaEventPublisher.ReportHandler) async throws {
+    for _ in 0..<count {
+        try await publisher.publishWaitingForQueueSpace(broker: "bench", message: payload, report: report)
+    }
+}
+
 let args = CommandLine.arguments
 guard args.count >= 5, let count = Int(args[4]), count > 0 else { usage() }
 let mode = args[1]
@@ -132,6 +175,24 @@ case "handler":
     await producer.shutdown()
     let (delivered, failed) = counts.totals
     print("mode=handler msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
+        + "msgs_per_s=\(Int(Double(count) / elapsed)) peak_rss_kb=\(peakRSSKilobytes())")
+    exit(failed == 0 ? 0 : 1)
+
+case "publish":
+    guard args.count == 6, let size = Int(args[5]), size >= 0 else { usage() }
+    let socket = KafkaSocket(brokers: [brokers], topic: topic, properties: configuration.properties.sorted { $0.key < $1.key }.map {
+        KafkaSocket.Property(scope: .global, name: $0.key, value: $0.value)
+    })
+    let publisher = try KafkaEventPublisher(brokers: [KafkaBrokerSpec(id: "bench", socket: socket)])
+    let counts = MessageCounts(target: count)
+    let payload = [UInt8](repeating: 0x61, count: size)
+    let start = ContinuousClock.now
+    try await publishAll(publisher, payload, count: count) { report in counts.add(delivered: report.isDelivered) }
+    await counts.wait()
+    let elapsed = seconds(ContinuousClock.now - start)
+    await publisher.shutdown()
+    let (delivered, failed) = counts.totals
+    print("mode=publish msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
         + "msgs_per_s=\(Int(Double(count) / elapsed)) peak_rss_kb=\(peakRSSKilobytes())")
     exit(failed == 0 ? 0 : 1)
 

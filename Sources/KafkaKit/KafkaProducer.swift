@@ -141,6 +141,29 @@ public final class KafkaProducer: Sendable, Service {
         return id
     }
 
+    /// Hands borrowed bytes to librdkafka without waiting, with an object that receives this
+    /// message's outcome (see ``trySend(_:reportingTo:)``). librdkafka copies key and value
+    /// before this returns.
+    @discardableResult
+    public func trySend(
+        topic: String,
+        partition: Int32? = nil,
+        key: UnsafeRawBufferPointer?,
+        value: UnsafeRawBufferPointer?,
+        headers: [KafkaHeader] = [],
+        reportingTo receiver: KafkaDeliveryReceiver
+    ) throws(KafkaError) -> KafkaProducerMessageID {
+        let id = core.makeID()
+        receiver.messageID = id
+        let opaque = Unmanaged.passRetained(receiver).toOpaque()
+        if let error = core.produce(topic: topic, partition: partition, key: key, value: value, timestamp: nil, headers: headers, opaque: opaque) {
+            Unmanaged<KafkaDeliveryReceiver>.fromOpaque(opaque).release()
+            throw error
+        }
+        if id.rawValue & 15 == 0 { core.serveOne(fireAndForget: id) }
+        return id
+    }
+
     /// Hands a record to librdkafka without waiting, with a handler for this message's outcome:
     /// `onDelivery` is called exactly once, with the delivery report (delivered, or the error
     /// saying why not), unless the record is not queued — then this throws and the handler is
@@ -154,14 +177,61 @@ public final class KafkaProducer: Sendable, Service {
         _ record: KafkaProducerRecord,
         onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void
     ) throws(KafkaError) -> KafkaProducerMessageID {
+        try trySend(record, reportingTo: RDKafkaDeliveryWaiter(id: KafkaProducerMessageID(rawValue: 0), completion: onDelivery))
+    }
+
+    /// Hands a record to librdkafka without waiting, with an object that receives this
+    /// message's outcome: `receiver`'s ``KafkaDeliveryReceiver/received(_:)`` is called
+    /// exactly once, unless the record is not queued — then this throws and it is never called.
+    ///
+    /// The cheapest per-message outcome: the receiver is the only object KafkaKit adds to the
+    /// send. A full local queue fails at once with ``KafkaError/Code/queueFull``.
+    @discardableResult
+    public func trySend(_ record: KafkaProducerRecord, reportingTo receiver: KafkaDeliveryReceiver) throws(KafkaError) -> KafkaProducerMessageID {
         let id = core.makeID()
-        let opaque = Unmanaged.passRetained(RDKafkaDeliveryWaiter(id: id, completion: onDelivery)).toOpaque()
+        receiver.messageID = id
+        let opaque = Unmanaged.passRetained(receiver).toOpaque()
         if let error = core.produce(record, opaque: opaque) {
-            Unmanaged<RDKafkaDeliveryWaiter>.fromOpaque(opaque).release()
+            Unmanaged<KafkaDeliveryReceiver>.fromOpaque(opaque).release()
             throw error
         }
         if id.rawValue & 15 == 0 { core.serveOne(fireAndForget: id) }
         return id
+    }
+
+    /// Like ``trySend(_:reportingTo:)``, but a full local queue follows
+    /// ``KafkaConfiguration/queueFullPolicy`` (by default: waits up to 10 s while reports
+    /// drain) instead of failing at once.
+    @discardableResult
+    nonisolated(nonsending)
+    public func send(_ record: KafkaProducerRecord, reportingTo receiver: KafkaDeliveryReceiver) async throws -> KafkaProducerMessageID {
+        var deadline: DispatchTime? = nil
+        while true {
+            do {
+                return try trySend(record, reportingTo: receiver)
+            } catch {
+                try await waitAfterQueueFull(error, deadline: &deadline)
+            }
+        }
+    }
+
+    /// Like ``trySend(_:onDelivery:)``, but a full local queue follows
+    /// ``KafkaConfiguration/queueFullPolicy`` (by default: waits up to 10 s while reports
+    /// drain) instead of failing at once.
+    @discardableResult
+    nonisolated(nonsending)
+    public func send(
+        _ record: KafkaProducerRecord,
+        onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void
+    ) async throws -> KafkaProducerMessageID {
+        var deadline: DispatchTime? = nil
+        while true {
+            do {
+                return try trySend(record, onDelivery: onDelivery)
+            } catch {
+                try await waitAfterQueueFull(error, deadline: &deadline)
+            }
+        }
     }
 
     @usableFromInline
@@ -199,7 +269,7 @@ public final class KafkaProducer: Sendable, Service {
                 let waiter = RDKafkaDeliveryWaiter(id: id) { continuation.resume(returning: .reported($0)) }
                 let opaque = Unmanaged.passRetained(waiter).toOpaque()
                 if let error = core.produce(record, opaque: opaque) {
-                    Unmanaged<RDKafkaDeliveryWaiter>.fromOpaque(opaque).release()
+                    Unmanaged<KafkaDeliveryReceiver>.fromOpaque(opaque).release()
                     continuation.resume(returning: .notQueued(error))
                 } else {
                     core.serveOne(fireAndForget: nil)

@@ -36,9 +36,26 @@ public final class KafkaEventPublisher: Sendable, Service {
 
     private struct State {
         var brokers: [String: KafkaBrokerSpec] = [:]
-        var producers: [String: KafkaProducer] = [:]
         var subscriptions: [String: [KafkaSocket]] = [:]
+        /// Resolved destinations (with their producers), by broker ID and by socket.
+        var brokerRoutes: [String: Route] = [:]
+        /// The route used last: publishing to one broker ID again skips the dictionary.
+        var lastBrokerRoute: Route?
+        var socketRoutes: [KafkaSocket: Route] = [:]
         var isShutDown = false
+    }
+
+    /// A destination and its producer (a class: one reference to take per publish).
+    private final class Route: Sendable {
+        let destination: KafkaPublishDestination
+        let producer: KafkaProducer
+        let topic: String
+
+        init(destination: KafkaPublishDestination, producer: KafkaProducer) {
+            self.destination = destination
+            self.producer = producer
+            self.topic = destination.socket.topic
+        }
     }
 
     private let state: Mutex<State>
@@ -136,9 +153,9 @@ public final class KafkaEventPublisher: Sendable, Service {
     ///   message too large, the publisher shut down. The report handler is not called then.
     @discardableResult
     public func publish(broker id: String, message: [UInt8], key: [UInt8]? = nil, report: ReportHandler? = nil) throws(KafkaError) -> KafkaProducerMessageID {
-        let (broker, producer) = try resolve(broker: id)
+        let route = try resolve(broker: id)
         do {
-            return try send(producer, socket: broker.socket, brokerID: id, message: message, key: key, report: report)
+            return try send(via: route, message: message, key: key, report: report)
         } catch {
             throw Self.annotate(error, "broker '\(id)'")
         }
@@ -157,11 +174,37 @@ public final class KafkaEventPublisher: Sendable, Service {
     ///   ``publish(broker:message:key:report:)-(_,[UInt8],_,_)``).
     @discardableResult
     public func publish(to socket: KafkaSocket, message: [UInt8], key: [UInt8]? = nil, report: ReportHandler? = nil) throws(KafkaError) -> KafkaProducerMessageID {
-        let producer = try resolve(socket: socket)
+        let route = try resolve(socket: socket)
         do {
-            return try send(producer, socket: socket, brokerID: nil, message: message, key: key, report: report)
+            return try send(via: route, message: message, key: key, report: report)
         } catch {
             throw Self.annotate(error, "socket \(socket)")
+        }
+    }
+
+    /// Like ``publish(broker:message:key:report:)-(_,[UInt8],_,_)``, for producers that publish
+    /// faster than the broker takes: when librdkafka's local queue is full, waits (up to 10 s)
+    /// while reports drain instead of failing at once. Otherwise it never waits.
+    @discardableResult
+    nonisolated(nonsending)
+    public func publishWaitingForQueueSpace(
+        broker id: String, message: [UInt8], key: [UInt8]? = nil, report: ReportHandler? = nil
+    ) async throws -> KafkaProducerMessageID {
+        let route = try resolve(broker: id)
+        do {
+            // The common case is a plain call; only a full queue takes the asynchronous path.
+            return try send(via: route, message: message, key: key, report: report)
+        } catch where error.code == .queueFull {
+            let record = KafkaProducerRecord(topic: route.topic, key: key, value: message)
+            do {
+                guard let report else { return try await route.producer.send(record) }
+                return try await route.producer.send(
+                    record, reportingTo: PublishDelivery(destination: route.destination, key: key, message: message, report: report))
+            } catch let error as KafkaError {
+                throw Self.annotate(error, "broker '\(id)'")
+            }
+        } catch {
+            throw Self.annotate(error, "broker '\(id)'")
         }
     }
 
@@ -170,9 +213,9 @@ public final class KafkaEventPublisher: Sendable, Service {
     /// - Returns: the delivery report: partition, offset, timestamp.
     /// - Throws: ``KafkaError``: why the message was not queued, or not delivered.
     public func publishAndWait(broker id: String, message: [UInt8], key: [UInt8]? = nil) async throws -> KafkaDeliveryReport {
-        let (broker, producer) = try resolve(broker: id)
+        let route = try resolve(broker: id)
         do {
-            return try await producer.sendAndWait(KafkaProducerRecord(topic: broker.socket.topic, key: key, value: message))
+            return try await route.producer.sendAndWait(KafkaProducerRecord(topic: route.topic, key: key, value: message))
         } catch let error as KafkaError {
             throw Self.annotate(error, "broker '\(id)'")
         }
@@ -180,9 +223,9 @@ public final class KafkaEventPublisher: Sendable, Service {
 
     /// Publishes to a socket and waits for the broker's acknowledgement.
     public func publishAndWait(to socket: KafkaSocket, message: [UInt8], key: [UInt8]? = nil) async throws -> KafkaDeliveryReport {
-        let producer = try resolve(socket: socket)
+        let route = try resolve(socket: socket)
         do {
-            return try await producer.sendAndWait(KafkaProducerRecord(topic: socket.topic, key: key, value: message))
+            return try await route.producer.sendAndWait(KafkaProducerRecord(topic: socket.topic, key: key, value: message))
         } catch let error as KafkaError {
             throw Self.annotate(error, "socket \(socket)")
         }
@@ -242,8 +285,8 @@ public final class KafkaEventPublisher: Sendable, Service {
                     let status: Result<KafkaDeliveryReport, KafkaError>
                     do {
                         // The report names the socket: its error need not repeat it.
-                        let producer = try self.resolve(socket: socket)
-                        status = .success(try await producer.sendAndWait(KafkaProducerRecord(topic: socket.topic, key: key, value: payload)))
+                        let route = try self.resolve(socket: socket)
+                        status = .success(try await route.producer.sendAndWait(KafkaProducerRecord(topic: socket.topic, key: key, value: payload)))
                     } catch let error as KafkaError {
                         status = .failure(error)
                     } catch {
@@ -260,42 +303,63 @@ public final class KafkaEventPublisher: Sendable, Service {
 
     // MARK: Internals
 
-    private func send(
-        _ producer: KafkaProducer, socket: KafkaSocket, brokerID: String?,
-        message: [UInt8], key: [UInt8]?, report: ReportHandler?
-    ) throws(KafkaError) -> KafkaProducerMessageID {
-        let record = KafkaProducerRecord(topic: socket.topic, key: key, value: message)
-        guard let report else { return try producer.trySend(record) }
-        return try producer.trySend(record) { delivery in
-            report(KafkaPublishReport(brokerID: brokerID, socket: socket, delivery: delivery, key: key, message: message))
+    private func send(via route: Route, message: [UInt8], key: [UInt8]?, report: ReportHandler?) throws(KafkaError) -> KafkaProducerMessageID {
+        let receiver = report.map { PublishDelivery(destination: route.destination, key: key, message: message, report: $0) }
+        // Borrowed bytes: no record to build and tear down per message.
+        func send(_ key: UnsafeRawBufferPointer?, _ value: UnsafeRawBufferPointer) throws(KafkaError) -> KafkaProducerMessageID {
+            guard let receiver else { return try route.producer.trySend(topic: route.topic, key: key, value: value) }
+            return try route.producer.trySend(topic: route.topic, key: key, value: value, reportingTo: receiver)
         }
+        // (Array's withUnsafeBytes rethrows untyped errors: carry the typed one out in a Result.)
+        return try message.withUnsafeBytes { value in
+            guard let key else { return Result { () throws(KafkaError) in try send(nil, value) } }
+            return key.withUnsafeBytes { key in Result { () throws(KafkaError) in try send(key, value) } }
+        }.get()
     }
 
-    private func resolve(broker id: String) throws(KafkaError) -> (KafkaBrokerSpec, KafkaProducer) {
-        let found = try state.withLock { state throws(KafkaError) -> (KafkaBrokerSpec?, KafkaProducer?) in
-            guard !state.isShutDown else { throw Self.shutDownError }
-            return (state.brokers[id], state.producers[id])
+    /// The route of a broker ID, its producer created on first use.
+    private func resolve(broker id: String) throws(KafkaError) -> Route {
+        // Shutdown empties the routes, so a route found is one still open.
+        let cached = state.withLock { state -> Route? in
+            if let last = state.lastBrokerRoute, last.destination.brokerID == id { return last }
+            let route = state.brokerRoutes[id]
+            if route != nil { state.lastBrokerRoute = route }
+            return route
         }
-        guard let broker = found.0 else {
+        if let cached { return cached }
+        let found = try state.withLock { state throws(KafkaError) -> KafkaBrokerSpec? in
+            guard !state.isShutDown else { throw Self.shutDownError }
+            return state.brokers[id]
+        }
+        guard let broker = found else {
             let known = brokerIDs
             throw KafkaError(
                 code: .invalidArgument,
                 message: "no broker ID '\(id)'" + (known.isEmpty ? " (none are declared)" : " (known: \(known.joined(separator: ", ")))"))
         }
-        if let producer = found.1 { return (broker, producer) }
-        let producer = try registry.producer(for: broker)
-        try state.withLock { state throws(KafkaError) in
+        // Created outside the lock: creating a librdkafka client takes a while.
+        let route = Route(destination: KafkaPublishDestination(brokerID: id, socket: broker.socket), producer: try registry.producer(for: broker))
+        return try state.withLock { state throws(KafkaError) in
             guard !state.isShutDown else { throw Self.shutDownError }
-            state.producers[id] = producer
+            if let raced = state.brokerRoutes[id] { return raced }
+            state.brokerRoutes[id] = route
+            return route
         }
-        return (broker, producer)
     }
 
-    private func resolve(socket: KafkaSocket) throws(KafkaError) -> KafkaProducer {
+    /// The route of a socket, its producer created on first use (or shared).
+    private func resolve(socket: KafkaSocket) throws(KafkaError) -> Route {
+        if let route = state.withLock({ $0.socketRoutes[socket] }) { return route }
         try state.withLock { state throws(KafkaError) in
             guard !state.isShutDown else { throw Self.shutDownError }
         }
-        return try registry.producer(for: socket)
+        let route = Route(destination: KafkaPublishDestination(brokerID: nil, socket: socket), producer: try registry.producer(for: socket))
+        return try state.withLock { state throws(KafkaError) in
+            guard !state.isShutDown else { throw Self.shutDownError }
+            if let raced = state.socketRoutes[socket] { return raced }
+            state.socketRoutes[socket] = route
+            return route
+        }
     }
 
     private static var shutDownError: KafkaError {
@@ -320,7 +384,9 @@ public final class KafkaEventPublisher: Sendable, Service {
     public func shutdown(timeout: Duration? = nil) async -> Int {
         state.withLock { state in
             state.isShutDown = true
-            state.producers.removeAll()
+            state.brokerRoutes.removeAll()
+            state.lastBrokerRoute = nil
+            state.socketRoutes.removeAll()
         }
         return await registry.shutdown(timeout: timeout ?? shutdownTimeout)
     }
@@ -332,5 +398,19 @@ public final class KafkaEventPublisher: Sendable, Service {
         if purged > 0 {
             logger.warning("Kafka event publisher purged undelivered messages at shutdown", metadata: ["kafka.purged": "\(purged)"])
         }
+    }
+}
+
+/// A published message with a report handler: calls it with the outcome.
+private final class PublishDelivery: KafkaPublished, @unchecked Sendable {
+    let report: KafkaEventPublisher.ReportHandler
+
+    init(destination: KafkaPublishDestination, key: [UInt8]?, message: [UInt8], report: @escaping KafkaEventPublisher.ReportHandler) {
+        self.report = report
+        super.init(destination: destination, key: key, message: message)
+    }
+
+    override func received(_ delivery: KafkaDeliveryReport) {
+        report(KafkaPublishReport(published: self, delivery: delivery))
     }
 }

@@ -276,6 +276,80 @@ struct ProducerMockClusterTests {
 }
 
 /// Delivery reports gathered by an event handler (called on KafkaKit's threads).
+/// A receiver that records its one report (and would record a second, to catch it).
+final class RecordingReceiver: KafkaDeliveryReceiver, @unchecked Sendable {
+    let index: Int
+    let collector: ReportCollector
+
+    init(index: Int, collector: ReportCollector) {
+        self.index = index
+        self.collector = collector
+    }
+
+    override func received(_ report: KafkaDeliveryReport) { collector.add([report]) }
+}
+
+@Suite("Producer per-message outcomes on the mock cluster")
+struct ProducerPerMessageTests {
+    @Test("receivers and onDelivery handlers get exactly one report per queued message, none for a refused one")
+    func perMessageOutcomes() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("per-message", partitions: 2)
+        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
+        configuration["log_level"] = "0"
+        let producer = try KafkaProducer(configuration: configuration)
+        let collector = ReportCollector()
+        var ids = Set<KafkaProducerMessageID>()
+        for i in 0..<300 {
+            let record = KafkaProducerRecord(topic: "per-message", key: "k\(i)", value: "v\(i)")
+            switch i % 3 {
+            case 0: ids.insert(try producer.trySend(record, reportingTo: RecordingReceiver(index: i, collector: collector)))
+            case 1: ids.insert(try producer.trySend(record) { collector.add([$0]) })
+            default:
+                ids.insert(try await producer.send(record, reportingTo: RecordingReceiver(index: i, collector: collector)))
+            }
+        }
+        // Refused at once (no such partition): the receiver is never called.
+        let refused = #expect(throws: KafkaError.self) {
+            try producer.trySend(KafkaProducerRecord(topic: "per-message", partition: 7, value: "x"), reportingTo: RecordingReceiver(index: -1, collector: collector))
+        }
+        #expect(refused?.code == .unknownPartition)
+        try await withDeadline(seconds: 30) { while collector.reports.count < 300 { try await Task.sleep(for: .milliseconds(10)) } }
+        await producer.shutdown()
+        let reports = collector.reports
+        #expect(reports.count == 300, "one report each, nothing for the refused one")
+        #expect(Set(reports.map(\.id)) == ids)
+        #expect(reports.allSatisfy { $0.isDelivered && $0.topic == "per-message" })
+    }
+
+    @Test("a broker that stays down fails each receiver's message once; shutdown reports the purged ones")
+    func perMessageFailures() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("per-message-down", partitions: 1)
+        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
+        configuration["log_level"] = "0"
+        configuration.messageTimeout = .milliseconds(1000)
+        let producer = try KafkaProducer(configuration: configuration)
+        _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "per-message-down", value: "warm-up"))
+        cluster.setBrokerDown()
+        let timedOut = ReportCollector()
+        for i in 0..<20 { try producer.trySend(KafkaProducerRecord(topic: "per-message-down", value: "t\(i)"), reportingTo: RecordingReceiver(index: i, collector: timedOut)) }
+        try await withDeadline(seconds: 30) { while timedOut.reports.count < 20 { try await Task.sleep(for: .milliseconds(10)) } }
+        #expect(timedOut.reports.allSatisfy { $0.errorCode == .messageTimedOut })
+
+        let purged = ReportCollector()
+        var longer = configuration
+        longer.messageTimeout = .seconds(120)
+        let second = try KafkaProducer(configuration: longer)
+        for i in 0..<20 { try second.trySend(KafkaProducerRecord(topic: "per-message-down", value: "p\(i)")) { purged.add([$0]) } }
+        #expect(await second.shutdown(timeout: .milliseconds(200)) == 20)
+        #expect(purged.reports.count == 20, "every handler has its report when shutdown returns")
+        #expect(purged.reports.allSatisfy { $0.errorCode == .purgedFromQueue || $0.errorCode == .purgedInFlight })
+        #expect(timedOut.reports.count == 20, "no second report")
+        await producer.shutdown(timeout: .zero)
+    }
+}
+
 final class ReportCollector: Sendable {
     private let storage = Mutex<[KafkaDeliveryReport]>([])
     func add(_ batch: [KafkaDeliveryReport]) { storage.withLock { $0 += batch } }

@@ -20,7 +20,7 @@ import Synchronization
 ///   sleeps until librdkafka (or a queue-full waiter's deadline) wakes it.
 ///
 /// Each message carries a tagged `msg_opaque`: an odd value is `id << 1 | 1` for a
-/// fire-and-forget send; an even one is a retained ``RDKafkaDeliveryWaiter`` (an awaited send, or a send with its own handler),
+/// fire-and-forget send; an even one is a retained ``KafkaDeliveryReceiver`` (an awaited send, or a send with its own handler),
 /// released when its report arrives. Either way every message gets exactly one report.
 final class RDKafkaProducerCore: Sendable {
     let client: RDKafkaClient
@@ -241,7 +241,7 @@ final class RDKafkaProducerCore: Sendable {
             // While a fire-and-forget sender is busy it serves the events itself (see
             // `serveOne`), so that messages are freed on the thread that allocated them; the
             // poller looks again every millisecond and takes over once the sender pauses.
-            wakePipe.wait(milliseconds: stop ? 100 : deferring ? 1 : nextPollTimeout())
+            wakePipe.wait(milliseconds: deferring ? 1 : stop ? 100 : nextPollTimeout())
             let activity = sendActivity.load(ordering: .relaxed)
             if !stop, activity != lastActivity, !(events?.isFull ?? false) {
                 lastActivity = activity
@@ -249,9 +249,11 @@ final class RDKafkaProducerCore: Sendable {
                 resumeQueueFullWaiters(now: .now())
                 continue
             }
-            deferring = false
-            serveAll()
+            // A sender serving an event (a batch of reports, each perhaps with a handler of
+            // its own) holds the flag: look again in a millisecond rather than spin for it.
+            deferring = !serveAll()
             resumeQueueFullWaiters(now: .now())
+            if deferring { continue }
             if stop {
                 // Leave only when librdkafka holds nothing: a send that raced with shutdown
                 // still gets its report (purged at once, as shutdown has passed its flush).
@@ -264,17 +266,16 @@ final class RDKafkaProducerCore: Sendable {
     }
 
     /// Poller side: handles every pending event, waiting for a slow reader if need be.
-    private func serveAll() {
-        // A sender holds the flag for one event at most.
-        while !serving.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
-            sched_yield()
-        }
+    /// Returns `false`, having done nothing, if a sender is serving an event.
+    private func serveAll() -> Bool {
+        guard serving.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { serving.store(false, ordering: .releasing) }
         while let event = rd_kafka_queue_poll(client.mainQueue, 0) {
             handle(event, mayWait: true)
             rd_kafka_event_destroy(event)
             resumeQueueFullWaiters(now: nil)
         }
+        return true
     }
 
     /// Sender side: handles at most one pending event, only if the poller is not serving and
@@ -357,12 +358,12 @@ final class RDKafkaProducerCore: Sendable {
                         if err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT { purged += 1 }
                     }
                     let opaque = UInt(bitPattern: message.pointee._private)
+                    if opaque & 1 == 1, !wantsReports, err == RD_KAFKA_RESP_ERR_NO_ERROR { continue }
+                    if message.pointee.rkt != lastTopicHandle {
+                        lastTopicHandle = message.pointee.rkt
+                        lastTopicName = String(cString: rd_kafka_topic_name(message.pointee.rkt))
+                    }
                     if opaque & 1 == 1 {
-                        guard wantsReports || err != RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
-                        if message.pointee.rkt != lastTopicHandle {
-                            lastTopicHandle = message.pointee.rkt
-                            lastTopicName = String(cString: rd_kafka_topic_name(message.pointee.rkt))
-                        }
                         let report = makeReport(message, id: UInt64(opaque >> 1), topic: lastTopicName)
                         if wantsReports {
                             reports.append(report)
@@ -373,9 +374,8 @@ final class RDKafkaProducerCore: Sendable {
                             )
                         }
                     } else if let pointer = message.pointee._private {
-                        let waiter = Unmanaged<RDKafkaDeliveryWaiter>.fromOpaque(pointer).takeRetainedValue()
-                        let topic = String(cString: rd_kafka_topic_name(message.pointee.rkt))
-                        waiter.complete(makeReport(message, id: waiter.id.rawValue, topic: topic))
+                        let receiver = Unmanaged<KafkaDeliveryReceiver>.fromOpaque(pointer).takeRetainedValue()
+                        receiver.received(makeReport(message, id: receiver.messageID.rawValue, topic: lastTopicName))
                     }
                 }
             }
@@ -431,18 +431,17 @@ final class RDKafkaProducerCore: Sendable {
     }
 }
 
-/// A send's own completion — an awaited send's continuation, or a per-message handler —
-/// carried through librdkafka as the message's opaque (retained until its report).
-final class RDKafkaDeliveryWaiter: Sendable {
-    let id: KafkaProducerMessageID
+/// A send's own completion — an awaited send's continuation, or a per-message closure.
+final class RDKafkaDeliveryWaiter: KafkaDeliveryReceiver, @unchecked Sendable {
     private let completion: @Sendable (KafkaDeliveryReport) -> Void
 
     init(id: KafkaProducerMessageID, completion: @escaping @Sendable (KafkaDeliveryReport) -> Void) {
-        self.id = id
         self.completion = completion
+        super.init()
+        messageID = id
     }
 
-    func complete(_ report: KafkaDeliveryReport) {
+    override func received(_ report: KafkaDeliveryReport) {
         completion(report)
     }
 }
