@@ -95,6 +95,8 @@ struct Consume: AsyncParsableCommand {
     func write(_ consumer: KafkaConsumer) async -> Int {
         var output = OutputBuffer()
         var written = 0
+        // Locals: an ArgumentParser property read looks up generic metadata every time.
+        let json = self.json, count = self.count
         for await message in consumer.messages {
             if json { output.appendJSON(message) } else { output.appendValue(message) }
             written += 1
