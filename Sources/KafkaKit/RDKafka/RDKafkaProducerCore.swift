@@ -237,11 +237,13 @@ final class RDKafkaProducerCore: Sendable {
         var lastActivity = sendActivity.load(ordering: .relaxed)
         var deferring = false
         while true {
-            let stop = isStopping
             // While a fire-and-forget sender is busy it serves the events itself (see
             // `serveOne`), so that messages are freed on the thread that allocated them; the
             // poller looks again every millisecond and takes over once the sender pauses.
-            wakePipe.wait(milliseconds: deferring ? 1 : stop ? 100 : nextPollTimeout())
+            wakePipe.wait(milliseconds: deferring ? 1 : isStopping ? 100 : nextPollTimeout())
+            // Read after waking: shutdown's wake-up must be acted on now, not after another
+            // (100 ms) wait.
+            let stop = isStopping
             let activity = sendActivity.load(ordering: .relaxed)
             if !stop, activity != lastActivity, !(events?.isFull ?? false) {
                 lastActivity = activity
