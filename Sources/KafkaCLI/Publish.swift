@@ -47,9 +47,21 @@ struct Publish: AsyncParsableCommand {
         if target.hasPrefix("[") {
             return .spec(try usage(target, "broker spec") { try KafkaBrokerSpec(parsing: target) })
         }
-        guard !target.isEmpty, !target.contains("/") else {
-            throw ValidationError("'\(target)' is not a broker ID, a kafka: socket or an [ID]BROKERS/TOPIC spec")
+        if target.contains("/") {
+            // BROKERS/TOPIC[?PROPS], as a broker's socket is written in kafka.conf: a socket
+            // without its "kafka:" (a broker ID never holds '/').
+            let socket = "kafka:" + target
+            return .socket(try usage(target, "socket") {
+                do {
+                    return try KafkaSocket(parsing: socket)
+                } catch let error as KafkaError {
+                    var error = error
+                    error.position = error.position.map { $0 - 6 }
+                    throw error
+                }
+            })
         }
+        guard !target.isEmpty else { throw ValidationError("TARGET is empty: give a broker ID, a kafka: socket or an [ID]BROKERS/TOPIC spec") }
         return .broker(target)
     }
 
@@ -168,9 +180,10 @@ func caretLine(_ error: KafkaError, text: String) -> String {
     guard let position = error.position, position >= 1, position <= text.count + 1, !text.contains("\n") else {
         return error.description
     }
+    // Names percent-decoded, as the parser reads them; and a name without '=' whole.
     let names = text.split(whereSeparator: { $0 == "?" || $0 == "&" }).dropFirst().map { item in
-        String(item.split(separator: "=", maxSplits: 1).first ?? "").replacingOccurrences(of: "g.", with: "", options: .anchored)
-            .replacingOccurrences(of: "t.", with: "", options: .anchored)
+        let name = String(item.split(separator: "=", maxSplits: 1).first ?? "")
+        return name.removingPercentEncoding ?? name
     }
     if names.contains(where: KafkaConfiguration.isSensitive) {
         return "\(error.message) (at position \(position))"

@@ -214,3 +214,29 @@ extension Duration {
         Int32(clamping: max(0, wholeMilliseconds))
     }
 }
+
+extension KafkaConfiguration: CustomStringConvertible, CustomReflectable {
+    /// The properties set (sorted), values of secret ones shown as `[redacted]`.
+    public var description: String {
+        func list(_ properties: [String: String]) -> String {
+            properties.sorted { $0.key < $1.key }
+                .map { "\($0.key)=\(Self.isSensitive($0.key) ? "[redacted]" : $0.value)" }
+                .joined(separator: ", ")
+        }
+        var text = "KafkaConfiguration(" + list(properties)
+        if !topicProperties.isEmpty { text += "; topic: " + list(topicProperties) }
+        return text + ")"
+    }
+
+    /// What `dump` and debuggers show: secret values redacted.
+    public var customMirror: Mirror {
+        func shown(_ properties: [String: String]) -> [String: String] {
+            properties.reduce(into: [:]) { $0[$1.key] = Self.isSensitive($1.key) ? "[redacted]" : $1.value }
+        }
+        return Mirror(self, children: [
+            "properties": shown(properties), "topicProperties": shown(topicProperties),
+            "queueFullPolicy": queueFullPolicy, "eventBufferCapacity": eventBufferCapacity,
+            "shutdownTimeout": shutdownTimeout, "consumerBatchSize": consumerBatchSize,
+        ])
+    }
+}

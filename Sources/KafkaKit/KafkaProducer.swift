@@ -153,14 +153,24 @@ public final class KafkaProducer: Sendable, Service {
         headers: [KafkaHeader] = [],
         reportingTo receiver: KafkaDeliveryReceiver
     ) throws(KafkaError) -> KafkaProducerMessageID {
-        let id = core.makeID()
-        receiver.messageID = id
+        let id = try claim(receiver)
         let opaque = Unmanaged.passRetained(receiver).toOpaque()
         if let error = core.produce(topic: topic, partition: partition, key: key, value: value, timestamp: nil, headers: headers, opaque: opaque) {
+            receiver.inFlight.store(false, ordering: .releasing)
             Unmanaged<KafkaDeliveryReceiver>.fromOpaque(opaque).release()
             throw error
         }
         if id.rawValue & 15 == 0 { core.serveOne(fireAndForget: id) }
+        return id
+    }
+
+    /// Marks a receiver as carrying a new message and gives that message its ID.
+    private func claim(_ receiver: KafkaDeliveryReceiver) throws(KafkaError) -> KafkaProducerMessageID {
+        guard !receiver.inFlight.exchange(true, ordering: .acquiringAndReleasing) else {
+            throw KafkaError(code: .invalidArgument, message: "this KafkaDeliveryReceiver still carries a message without a report: use one receiver per message")
+        }
+        let id = core.makeID()
+        receiver.messageID = id
         return id
     }
 
@@ -188,10 +198,10 @@ public final class KafkaProducer: Sendable, Service {
     /// send. A full local queue fails at once with ``KafkaError/Code/queueFull``.
     @discardableResult
     public func trySend(_ record: KafkaProducerRecord, reportingTo receiver: KafkaDeliveryReceiver) throws(KafkaError) -> KafkaProducerMessageID {
-        let id = core.makeID()
-        receiver.messageID = id
+        let id = try claim(receiver)
         let opaque = Unmanaged.passRetained(receiver).toOpaque()
         if let error = core.produce(record, opaque: opaque) {
+            receiver.inFlight.store(false, ordering: .releasing)
             Unmanaged<KafkaDeliveryReceiver>.fromOpaque(opaque).release()
             throw error
         }

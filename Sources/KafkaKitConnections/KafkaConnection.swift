@@ -36,3 +36,15 @@ public struct KafkaConnection: Sendable, Hashable {
         return configuration
     }
 }
+
+extension KafkaConnection: CustomReflectable {
+    /// What `dump` and debuggers show: secret property values redacted.
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "name": name, "brokers": brokers, "clientID": clientID, "messageMaxBytes": messageMaxBytes,
+            "requestTimeoutMilliseconds": requestTimeoutMilliseconds, "messageTimeoutMilliseconds": messageTimeoutMilliseconds,
+            "properties": properties.reduce(into: [String: String]()) { $0[$1.key] = KafkaConfiguration.isSensitive($1.key) ? "[redacted]" : $1.value },
+            "file": file as Any, "line": line as Any,
+        ])
+    }
+}

@@ -15,6 +15,7 @@ public final class KafkaConnectionRegistry: Sendable {
         var file: KafkaConnectionsFile
         var producers: [String: KafkaProducer] = [:]
         var socketProducers: [KafkaConfiguration: KafkaProducer] = [:]
+        var isShutDown = false
     }
 
     private let state: Mutex<State>
@@ -28,39 +29,72 @@ public final class KafkaConnectionRegistry: Sendable {
     /// The configuration in use.
     public var file: KafkaConnectionsFile { state.withLock { $0.file } }
 
+    private static var shutDownError: KafkaError {
+        KafkaError(code: .destroyed, message: "the connection registry is shut down")
+    }
+
+    /// A producer from `lookup`, or one made by `make` and stored by `store` — made outside the
+    /// lock (creating a librdkafka client takes a while, and other callers need not wait for
+    /// it). If another caller made one meanwhile, theirs is used and this one dropped (a
+    /// dropped producer stops itself).
+    private func producer(
+        lookup: (inout State) throws(KafkaError) -> KafkaProducer?,
+        make: () throws(KafkaError) -> KafkaProducer,
+        store: (inout State, KafkaProducer) -> Void
+    ) throws(KafkaError) -> KafkaProducer {
+        let existing = try state.withLock { state throws(KafkaError) -> KafkaProducer? in
+            guard !state.isShutDown else { throw Self.shutDownError }
+            return try lookup(&state)
+        }
+        if let existing { return existing }
+        let made = try make()
+        return try state.withLock { state throws(KafkaError) -> KafkaProducer in
+            guard !state.isShutDown else { throw Self.shutDownError }
+            if let raced = try lookup(&state) { return raced }
+            store(&state, made)
+            return made
+        }
+    }
+
     /// The producer of a connection, created on first use (librdkafka validates the
     /// connection's properties then).
     ///
     /// - Throws: ``KafkaError`` if connections are disabled, the name is unknown (the known
-    ///   ones are listed), or librdkafka rejects the connection's configuration.
+    ///   ones are listed), librdkafka rejects the connection's configuration, or the registry
+    ///   is shut down.
     public func producer(for name: String) throws -> KafkaProducer {
-        try state.withLock { state throws(KafkaError) -> KafkaProducer in
-            guard state.file.isEnabled else {
-                throw KafkaError(code: .invalidArgument, message: "Kafka connections are disabled ([general] enabled = no)", property: "enabled", file: state.file.path)
-            }
-            if let producer = state.producers[name] { return producer }
-            guard let connection = state.file.connection(named: name) else {
-                let known = state.file.connections.map(\.name)
-                throw KafkaError(
-                    code: .invalidArgument,
-                    message: "no connection named '\(name)'" + (known.isEmpty ? " (none are configured)" : " (known: \(known.joined(separator: ", ")))"),
-                    file: state.file.path)
-            }
-            let producer: KafkaProducer
-            do {
-                producer = try KafkaProducer(configuration: connection.configuration, logger: logger)
-            } catch let error as KafkaError {
-                var error = error
-                error.message = "connection '\(name)': \(error.message)"
-                error.file = connection.file
-                error.line = connection.line
-                throw error
-            } catch {
-                throw KafkaError(code: .failure, message: "connection '\(name)': \(error)")
-            }
-            state.producers[name] = producer
-            return producer
-        }
+        var connection: KafkaConnection?
+        return try producer(
+            lookup: { state throws(KafkaError) in
+                guard state.file.isEnabled else {
+                    throw KafkaError(code: .invalidArgument, message: "Kafka connections are disabled ([general] enabled = no)", property: "enabled", file: state.file.path)
+                }
+                if let producer = state.producers[name] { return producer }
+                guard let found = state.file.connection(named: name) else {
+                    let known = state.file.connections.map(\.name)
+                    throw KafkaError(
+                        code: .invalidArgument,
+                        message: "no connection named '\(name)'" + (known.isEmpty ? " (none are configured)" : " (known: \(known.joined(separator: ", ")))"),
+                        file: state.file.path)
+                }
+                connection = found
+                return nil
+            },
+            make: { () throws(KafkaError) in
+                let connection = connection!
+                do {
+                    return try KafkaProducer(configuration: connection.configuration, logger: logger)
+                } catch let error as KafkaError {
+                    var error = error
+                    error.message = "connection '\(name)': \(error.message)"
+                    error.file = connection.file
+                    error.line = connection.line
+                    throw error
+                } catch {
+                    throw KafkaError(code: .failure, message: "connection '\(name)': \(error)")
+                }
+            },
+            store: { state, producer in state.producers[name] = producer })
     }
 
     /// The broker ID declared in the file (a `type = broker` section).
@@ -81,28 +115,27 @@ public final class KafkaConnectionRegistry: Sendable {
     /// The producer of a broker socket: one per distinct broker list and property set, created
     /// on first use (librdkafka validates the socket's properties then) and shared.
     ///
-    /// - Throws: ``KafkaError`` if librdkafka rejects a property; the error names it, with its
-    ///   ``KafkaError/position`` in the socket text.
+    /// - Throws: ``KafkaError`` if librdkafka rejects a property (the error names it, with its
+    ///   ``KafkaError/position`` in the socket text), or the registry is shut down.
     public func producer(for socket: KafkaSocket) throws(KafkaError) -> KafkaProducer {
         let configuration = socket.configuration
-        return try state.withLock { state throws(KafkaError) -> KafkaProducer in
-            if let producer = state.socketProducers[configuration] { return producer }
-            let producer: KafkaProducer
-            do {
-                producer = try KafkaProducer(configuration: configuration, logger: logger)
-            } catch let error as KafkaError {
-                var error = error
-                if let property = error.property, let position = socket.position(ofProperty: property) {
-                    error.position = position
+        return try producer(
+            lookup: { state throws(KafkaError) in state.socketProducers[configuration] },
+            make: { () throws(KafkaError) in
+                do {
+                    return try KafkaProducer(configuration: configuration, logger: logger)
+                } catch let error as KafkaError {
+                    var error = error
+                    if let property = error.property, let position = socket.position(ofProperty: property) {
+                        error.position = position
+                    }
+                    error.message = "socket \(socket): \(error.message)"
+                    throw error
+                } catch {
+                    throw KafkaError(code: .failure, message: "socket \(socket): \(error)")
                 }
-                error.message = "socket \(socket): \(error.message)"
-                throw error
-            } catch {
-                throw KafkaError(code: .failure, message: "socket \(socket): \(error)")
-            }
-            state.socketProducers[configuration] = producer
-            return producer
-        }
+            },
+            store: { state, producer in state.socketProducers[configuration] = producer })
     }
 
     /// The producer of a broker (see ``producer(for:)-(KafkaSocket)``).
@@ -150,13 +183,15 @@ public final class KafkaConnectionRegistry: Sendable {
 
     /// Flushes and shuts down every producer, all at once, each for up to `timeout` (by default
     /// its configuration's shutdown timeout); what is still undelivered then is purged and
-    /// reported as failed.
+    /// reported as failed. Later requests for a producer fail with
+    /// ``KafkaKit/KafkaError/Code/destroyed``.
     ///
     /// - Returns: how many messages were purged.
     @discardableResult
     public func shutdown(timeout: Duration? = nil) async -> Int {
         let all = state.withLock { state in
             defer {
+                state.isShutDown = true
                 state.producers.removeAll()
                 state.socketProducers.removeAll()
             }

@@ -10,7 +10,7 @@ import Foundation
 ///
 /// [my-kafka]
 /// type = connection
-/// brokers = kafka1:9092,kafka2:9092   ; comments start with ';', also at line end
+/// brokers = kafka1:9092,kafka2:9092   ; comments start with ';', also at line end ("\;" is a ';')
 /// client_id = asterisk
 /// acks = all                          ; any other key is a librdkafka property
 ///
@@ -48,9 +48,11 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
         brokers.first { $0.id == id }
     }
 
-    /// The sockets subscribed to an event, from every subscription section naming it.
+    /// The sockets subscribed to an event, from every subscription section naming it, each
+    /// once (in file order).
     public func sockets(subscribedTo event: String) -> [KafkaSocket] {
-        subscriptions.filter { $0.event == event }.flatMap(\.sockets)
+        var seen = Set<KafkaSocket>()
+        return subscriptions.filter { $0.event == event }.flatMap(\.sockets).filter { seen.insert($0).inserted }
     }
 
     /// Reads and parses a file.
@@ -85,10 +87,14 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
             KafkaError(code: .invalidArgument, message: message, property: property, file: file, line: line)
         }
 
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // `isNewline`: "\r\n" is one Character in Swift, so CRLF files split right too.
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = index + 1
             var line = Substring(raw)
-            if let semicolon = line.firstIndex(of: ";") { line = line[..<semicolon] }
+            // ';' starts a comment; "\;" is a literal ';' (as in Asterisk's configuration files).
+            if let semicolon = line.indices.first(where: { line[$0] == ";" && (($0 == line.startIndex) || line[line.index(before: $0)] != "\\") }) {
+                line = line[..<semicolon]
+            }
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
             if trimmed.hasPrefix("[") {
@@ -107,6 +113,7 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
             }
             let key = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
             let value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                .replacingOccurrences(of: "\\;", with: ";")
             guard !key.isEmpty else { throw fail(number, "'\(trimmed)' has no key before '='") }
             guard !sections.isEmpty else { throw fail(number, "'\(key)' is outside any section", property: key) }
             // The value's column, so that errors inside it (a socket) can point into the line.
@@ -166,6 +173,9 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
             case "connection":
                 break
             case "broker":
+                if let bad = section.name.first(where: { $0 == "/" || $0 == "[" || $0 == "]" || $0.isWhitespace }) {
+                    throw fail(section.line, "broker ID [\(section.name)] must not contain '\(bad)'")
+                }
                 try onlyKeys(["type", "socket"])
                 let entry = try single("socket")
                 // As in an [ID] spec, the "kafka:" prefix is optional here.

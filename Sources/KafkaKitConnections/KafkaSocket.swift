@@ -1,4 +1,5 @@
 public import KafkaKit
+import Foundation
 
 /// A broker socket: where to publish, as event_kafka writes it.
 ///
@@ -204,7 +205,7 @@ struct KafkaSocketScanner {
             }
             let address = text[(start + 1)..<close]
             guard !address.isEmpty, address.contains(":"),
-                  address.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." })
+                  address.allSatisfy({ $0.isASCIIHexDigit || $0 == ":" || $0 == "." })
             else {
                 throw fail("'\(String(address))' in broker '\(entry)' is not an IPv6 address", at: start + 1)
             }
@@ -258,7 +259,11 @@ struct KafkaSocketScanner {
             }
             let item = text[itemStart..<i]
             guard let equals = item.firstIndex(of: "=") else {
-                throw fail("property '\(String(item))' has no value (expected NAME=VALUE)", at: itemStart)
+                // Without '=' the name's end is unknown: a secret may follow it, so such an
+                // item is not quoted.
+                let text = String(item)
+                let shown = KafkaConfiguration.isSensitive(text.removingPercentEncoding ?? text) ? "" : " '\(text)'"
+                throw fail("property\(shown) has no value (expected NAME=VALUE)", at: itemStart)
             }
             let name = try percentDecode(from: itemStart, to: equals)
             let value = try percentDecode(from: equals + 1, to: i)
@@ -303,7 +308,8 @@ struct KafkaSocketScanner {
         while i < end {
             let character = text[i]
             if character == "%" {
-                guard i + 2 < end, let high = text[i + 1].hexDigitValue, let low = text[i + 2].hexDigitValue
+                guard i + 2 < end, text[i + 1].isASCIIHexDigit, text[i + 2].isASCIIHexDigit,
+                      let high = text[i + 1].hexDigitValue, let low = text[i + 2].hexDigitValue
                 else {
                     throw fail("bad percent escape: '%' must be followed by two hex digits", at: i)
                 }
@@ -315,8 +321,26 @@ struct KafkaSocketScanner {
             }
         }
         guard let decoded = String(validating: bytes, as: UTF8.self) else {
-            throw fail("percent escapes do not decode to UTF-8 text", at: start)
+            throw fail("percent escapes do not decode to UTF-8 text", at: text[start..<end].firstIndex(of: "%") ?? start)
         }
         return decoded
+    }
+}
+
+extension Character {
+    /// 0-9, a-f, A-F only (`isHexDigit` also takes full-width forms).
+    var isASCIIHexDigit: Bool { isASCII && isHexDigit }
+}
+
+extension KafkaSocket.Property: CustomStringConvertible, CustomReflectable {
+    /// The value as it may be shown: `[redacted]` for a secret.
+    var shownValue: String { KafkaConfiguration.isSensitive(name) ? "[redacted]" : value }
+
+    /// `g.NAME=VALUE` or `t.NAME=VALUE`, a secret's value redacted.
+    public var description: String { "\(scope.rawValue).\(name)=\(shownValue)" }
+
+    /// What `dump` and debuggers show: the value redacted for a secret.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["scope": scope, "name": name, "value": shownValue, "position": position as Any])
     }
 }

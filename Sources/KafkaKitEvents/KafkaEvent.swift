@@ -10,7 +10,8 @@
 public struct KafkaEvent: Sendable, Hashable {
     /// The event's name: the notification's `method`.
     public var name: String
-    /// The event's parameters: the notification's `params`, normally an object.
+    /// The event's parameters: the notification's `params`, normally an object (`null` leaves
+    /// them out; a single value is sent as a one-element array, as JSON-RPC wants).
     public var params: KafkaJSON
     /// The key for sockets with `key=callid`.
     public var correlationKey: String?
@@ -36,7 +37,13 @@ public struct KafkaEvent: Sendable, Hashable {
         return bytes
     }
 
+    /// JSON-RPC allows structured params only: `null` leaves them out, and a single value is
+    /// sent as a one-element array.
     private var notification: KafkaJSON {
-        ["jsonrpc": "2.0", "method": .string(name), "params": params]
+        switch params {
+        case .null: ["jsonrpc": "2.0", "method": .string(name)]
+        case .object, .array: ["jsonrpc": "2.0", "method": .string(name), "params": params]
+        default: ["jsonrpc": "2.0", "method": .string(name), "params": [params]]
+        }
     }
 }

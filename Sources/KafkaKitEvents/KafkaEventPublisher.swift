@@ -31,7 +31,14 @@ import Synchronization
 /// are delivered within the bound, and those still undelivered are purged and reported as
 /// failed — never dropped silently.
 public final class KafkaEventPublisher: Sendable, Service {
-    /// Called once per queued message with its outcome, on a KafkaKit thread: keep it short.
+    /// Called once per queued message with its outcome.
+    ///
+    /// It runs on the thread that serves librdkafka's reports — as a C delivery callback runs
+    /// inside `rd_kafka_poll` — which is often a publishing thread, inside a later
+    /// `publish` call (that keeps librdkafka's memory on the thread that allocated it, worth
+    /// about 15 % of throughput), and otherwise a KafkaKit thread. So keep it short, never block
+    /// in it, and never take in it a lock that is held around `publish`: hand longer work to
+    /// a task or queue of your own.
     public typealias ReportHandler = @Sendable (KafkaPublishReport) -> Void
 
     private struct State {
@@ -87,7 +94,7 @@ public final class KafkaEventPublisher: Sendable, Service {
             try Self.add(broker, to: &state)
         }
         for subscription in subscriptions {
-            state.subscriptions[subscription.event, default: []].append(contentsOf: subscription.sockets)
+            for socket in subscription.sockets { Self.subscribe(subscription.event, socket, in: &state) }
         }
         self.state = Mutex(state)
         self.registry = registry ?? KafkaConnectionRegistry(KafkaConnectionsFile(), logger: logger)
@@ -127,9 +134,15 @@ public final class KafkaEventPublisher: Sendable, Service {
     /// The broker IDs, sorted.
     public var brokerIDs: [String] { state.withLock { $0.brokers.keys.sorted() } }
 
-    /// Publishes `event` to `socket` too whenever it is raised.
+    /// Publishes `event` to `socket` too whenever it is raised (once per raise, however often
+    /// it is subscribed).
     public func subscribe(_ event: String, to socket: KafkaSocket) {
-        state.withLock { $0.subscriptions[event, default: []].append(socket) }
+        state.withLock { Self.subscribe(event, socket, in: &$0) }
+    }
+
+    private static func subscribe(_ event: String, _ socket: KafkaSocket, in state: inout State) {
+        guard state.subscriptions[event]?.contains(socket) != true else { return }
+        state.subscriptions[event, default: []].append(socket)
     }
 
     /// Stops publishing `event` to `socket`.
@@ -264,8 +277,9 @@ public final class KafkaEventPublisher: Sendable, Service {
         guard let first = failures.first else { return queued }
         if failures.count == 1, sockets.count == 1 { throw first.1 }
         var error = first.1
+        // Each message already names its socket.
         error.message = "event \(event.name) was not queued to \(failures.count) of \(sockets.count) sockets: "
-            + failures.map { "\($0.0): \($0.1.message)" }.joined(separator: "; ")
+            + failures.map(\.1.message).joined(separator: "; ")
         error.position = nil
         throw error
     }
@@ -402,8 +416,13 @@ public final class KafkaEventPublisher: Sendable, Service {
 }
 
 /// A published message with a report handler: calls it with the outcome.
+///
+/// Unchecked Sendable: `report` is written at creation and cleared by the one call of
+/// `received`, which librdkafka's queue orders after the send.
 private final class PublishDelivery: KafkaPublished, @unchecked Sendable {
-    let report: KafkaEventPublisher.ReportHandler
+    /// Dropped once called: the report keeps this object, and a handler that keeps reports
+    /// (in the object it captures) must not form a cycle through it.
+    private var report: KafkaEventPublisher.ReportHandler?
 
     init(destination: KafkaPublishDestination, key: [UInt8]?, message: [UInt8], report: @escaping KafkaEventPublisher.ReportHandler) {
         self.report = report
@@ -411,6 +430,8 @@ private final class PublishDelivery: KafkaPublished, @unchecked Sendable {
     }
 
     override func received(_ delivery: KafkaDeliveryReport) {
+        guard let report else { return }
+        self.report = nil
         report(KafkaPublishReport(published: self, delivery: delivery))
     }
 }

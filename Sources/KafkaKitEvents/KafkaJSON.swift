@@ -36,13 +36,14 @@ public enum KafkaJSON: Sendable, Hashable {
         return members.last { $0.key == key }?.value
     }
 
-    /// An object with `value` set under `key`: replaced in place if present, appended otherwise.
-    /// Other values become an object.
+    /// An object with `value` set under `key`: in place of the first member of that key (any
+    /// later duplicates removed), or appended. Other values become an object.
     public mutating func set(_ key: String, _ value: KafkaJSON) {
         var members: [Member] = []
         if case .object(let existing) = self { members = existing }
         if let index = members.firstIndex(where: { $0.key == key }) {
             members[index].value = value
+            members = members.enumerated().filter { $0.offset == index || $0.element.key != key }.map(\.element)
         } else {
             members.append(Member(key, value))
         }
@@ -269,7 +270,7 @@ extension KafkaJSON {
             }
             let text = String(decoding: bytes[start..<index], as: UTF8.self)
             if isInteger, let value = Int64(text) { return .int(value) }
-            guard let value = Double(text) else { throw fail("number out of range", at: start) }
+            guard let value = Double(text), value.isFinite else { throw fail("number out of range", at: start) }
             return .double(value)
         }
 

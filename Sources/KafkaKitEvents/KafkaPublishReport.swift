@@ -33,7 +33,7 @@ public struct KafkaPublishReport: Sendable, Hashable {
         switch status {
         case .success(let delivery):
             self.delivery = delivery
-            self.failure = nil
+            self.failure = delivery.errorCode == .noError ? nil : delivery.error
         case .failure(let error):
             self.delivery = nil
             self.failure = error

@@ -38,6 +38,31 @@ struct PublishCLIOfflineTests {
         #expect(secret.stderr.contains("(at position 37)"), "\(secret.stderr)")
     }
 
+    @Test("a secret in a target is never echoed: without kafka:, percent-encoded names, items without '='")
+    func secretsNeverEchoed() throws {
+        for target in [
+            "127.0.0.1:9092/t?g.sasl.password=hunter2&oops",
+            "kafka:h:9092/t?g.sasl.pass%77ord=hunter2&oops",
+            "kafka:h:9092/t?g.sasl.password:hunter2",
+            "[k]h:9092/t?g.ssl.key.password=hunter2&x",
+        ] {
+            let result = try CLI.run(["publish", target, "hi"])
+            #expect(result.status == 64, "\(target): \(result.stderr)")
+            #expect(!result.stderr.contains("hunter2") && !result.stdout.contains("hunter2"), "\(target): \(result.stderr)")
+        }
+        // Without a secret, a bare BROKERS/TOPIC target is a socket and errors point into it.
+        let bare = try CLI.run(["publish", "127.0.0.1:x/t", "hi"])
+        #expect(bare.status == 64 && bare.stderr.contains("  127.0.0.1:x/t\n" + caret(11)), "\(bare.stderr)")
+    }
+
+    @Test("--param replaces every member of its key from --params-json; an out-of-range number is a usage error")
+    func paramDetails() throws {
+        let merged = try CLI.run(["event", "raise", "E", "--params-json", #"{"ip":"y","n":1,"ip":"x"}"#, "--param", "ip=z", "--dry-run"])
+        #expect(merged.stdout == #"{"jsonrpc":"2.0","method":"E","params":{"ip":"z","n":1}}"# + "\n", "\(merged.stdout)")
+        let big = try CLI.run(["event", "raise", "E", "--param", "big:=1e400", "--dry-run"])
+        #expect(big.status == 64 && big.stderr.contains("number out of range"), "\(big.stderr)")
+    }
+
     @Test("--dry-run prints the JSON-RPC notification; --param strings, := JSON values, --params-json merged in order")
     func dryRun() throws {
         let seed = try CLI.run(["event", "raise", "E_PIKE_BLOCKED", "--param", "ip=192.168.2.11", "--dry-run"])

@@ -39,6 +39,10 @@ final class RDKafkaProducerCore: Sendable {
     private let failedCount = Atomic<Int>(0)
     private let purgedCount = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
+    /// Sends between their look at `stopping` and librdkafka's answer. Shutdown's poller waits
+    /// for it to reach 0, so that a send which passed the look just before shutdown still has
+    /// its message served (or purged and reported) — never queued after the poller left.
+    private let producing = Atomic<Int>(0)
     private let hasQueueFullWaiters = Atomic<Bool>(false)
     private let queueFullWaiters = Mutex(QueueFullWaiters())
     private let pollerFinished = DispatchSemaphore(value: 0)
@@ -123,7 +127,11 @@ final class RDKafkaProducerCore: Sendable {
         headers recordHeaders: [KafkaHeader],
         opaque: UnsafeMutableRawPointer
     ) -> KafkaError? {
-        if isStopping {
+        // Sequentially consistent with shutdown's store of `stopping` and the poller's read of
+        // `producing`: either this send sees the stop, or the poller sees this send.
+        producing.add(1, ordering: .sequentiallyConsistent)
+        defer { producing.subtract(1, ordering: .sequentiallyConsistent) }
+        if stopping.load(ordering: .sequentiallyConsistent) {
             return KafkaError(code: .destroyed, message: "the producer is shut down", topic: topic)
         }
         var headers: OpaquePointer? = nil
@@ -259,8 +267,9 @@ final class RDKafkaProducerCore: Sendable {
             if stop {
                 // Leave only when librdkafka holds nothing: a send that raced with shutdown
                 // still gets its report (purged at once, as shutdown has passed its flush).
-                if rd_kafka_outq_len(client.handle) == 0 { break }
+                if producing.load(ordering: .sequentiallyConsistent) == 0, rd_kafka_outq_len(client.handle) == 0 { break }
                 purge(includingInFlight: true)
+                deferring = true  // look again soon: a send in progress finishes within microseconds
             }
         }
         resumeQueueFullWaiters(now: nil)
@@ -377,7 +386,9 @@ final class RDKafkaProducerCore: Sendable {
                         }
                     } else if let pointer = message.pointee._private {
                         let receiver = Unmanaged<KafkaDeliveryReceiver>.fromOpaque(pointer).takeRetainedValue()
-                        receiver.received(makeReport(message, id: receiver.messageID.rawValue, topic: lastTopicName))
+                        let report = makeReport(message, id: receiver.messageID.rawValue, topic: lastTopicName)
+                        receiver.inFlight.store(false, ordering: .releasing)
+                        receiver.received(report)
                     }
                 }
             }
@@ -425,7 +436,7 @@ final class RDKafkaProducerCore: Sendable {
         if !flushBlocking(timeout: timeout) {
             purge(includingInFlight: true)
         }
-        if stopping.exchange(true, ordering: .acquiringAndReleasing) == false {
+        if stopping.exchange(true, ordering: .sequentiallyConsistent) == false {
             wakePoller()
             pollerFinished.wait()
         }
