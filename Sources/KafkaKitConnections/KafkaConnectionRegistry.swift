@@ -37,22 +37,30 @@ public final class KafkaConnectionRegistry: Sendable {
     /// lock (creating a librdkafka client takes a while, and other callers need not wait for
     /// it). If another caller made one meanwhile, theirs is used and this one dropped (a
     /// dropped producer stops itself).
+    ///
+    /// `isCurrent` says whether what `make` was made from still holds once the lock is taken
+    /// again (a `reload` may have changed it meanwhile); if not, it starts over.
     private func producer(
         lookup: (inout State) throws(KafkaError) -> KafkaProducer?,
         make: () throws(KafkaError) -> KafkaProducer,
+        isCurrent: (State) -> Bool = { _ in true },
         store: (inout State, KafkaProducer) -> Void
     ) throws(KafkaError) -> KafkaProducer {
-        let existing = try state.withLock { state throws(KafkaError) -> KafkaProducer? in
-            guard !state.isShutDown else { throw Self.shutDownError }
-            return try lookup(&state)
-        }
-        if let existing { return existing }
-        let made = try make()
-        return try state.withLock { state throws(KafkaError) -> KafkaProducer in
-            guard !state.isShutDown else { throw Self.shutDownError }
-            if let raced = try lookup(&state) { return raced }
-            store(&state, made)
-            return made
+        while true {
+            let existing = try state.withLock { state throws(KafkaError) -> KafkaProducer? in
+                guard !state.isShutDown else { throw Self.shutDownError }
+                return try lookup(&state)
+            }
+            if let existing { return existing }
+            let made = try make()
+            let stored = try state.withLock { state throws(KafkaError) -> KafkaProducer? in
+                guard !state.isShutDown else { throw Self.shutDownError }
+                guard isCurrent(state) else { return nil }
+                if let raced = try lookup(&state) { return raced }
+                store(&state, made)
+                return made
+            }
+            if let stored { return stored }
         }
     }
 
@@ -94,6 +102,7 @@ public final class KafkaConnectionRegistry: Sendable {
                     throw KafkaError(code: .failure, message: "connection '\(name)': \(error)")
                 }
             },
+            isCurrent: { state in state.file.isEnabled && state.file.connection(named: name)?.configuration == connection?.configuration },
             store: { state, producer in state.producers[name] = producer })
     }
 
