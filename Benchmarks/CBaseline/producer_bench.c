@@ -126,7 +126,7 @@ new_producer(const char *brokers,
 }
 
 /* ------------------------------------------------------------------ */
-/* throughput                                                          */
+/* throughput and publish                                             */
 
 struct tput_state {
         long count;
@@ -136,18 +136,16 @@ struct tput_state {
         int reported_error; /* print only the first delivery error */
 };
 
-/* Served by rd_kafka_poll/flush on the main thread: no locking needed. */
-static void tput_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
-                       void *opaque) {
-        struct tput_state *st = opaque;
-        (void)rk;
-
-        if (m->err) {
+/* One message's outcome. Served by rd_kafka_poll/flush on the main thread: no
+ * locking needed. */
+static void count_outcome(struct tput_state *st, rd_kafka_resp_err_t err,
+                          const char *what) {
+        if (err) {
                 st->failed++;
                 if (!st->reported_error) {
                         st->reported_error = 1;
-                        fprintf(stderr, "%s: delivery failed: %s\n", prog,
-                                rd_kafka_err2str(m->err));
+                        fprintf(stderr, "%s: %s failed: %s\n", prog, what,
+                                rd_kafka_err2str(err));
                 }
         } else {
                 st->delivered++;
@@ -156,11 +154,49 @@ static void tput_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
                 st->end_ns = now_ns();
 }
 
-static int run_throughput(const char *brokers, const char *topic, long count,
-                          long size) {
+static void tput_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                       void *opaque) {
+        (void)rk;
+        count_outcome(opaque, m->err, "delivery");
+}
+
+/* publish: what event_kafka keeps per published message until its report. */
+struct publish_job {
+        const char *broker_id;
+        void (*report)(struct tput_state *st, const char *broker_id,
+                       rd_kafka_resp_err_t err, const struct publish_job *job);
+        size_t key_len;
+        size_t payload_len;
+        char data[]; /* key, then payload */
+};
+
+static void count_report(struct tput_state *st, const char *broker_id,
+                         rd_kafka_resp_err_t err,
+                         const struct publish_job *job) {
+        (void)broker_id;
+        (void)job;
+        count_outcome(st, err, "delivery");
+}
+
+static void publish_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                          void *opaque) {
+        struct publish_job *job = m->_private;
+        (void)rk;
+        job->report(opaque, job->broker_id, m->err, job);
+        free(job);
+}
+
+/*
+ * throughput and publish: COUNT identical records, every report awaited.
+ * With jobs (publish), each message also carries a malloc'ed job with a copy
+ * of its payload, handed to a report function and freed in the callback.
+ */
+static int run_produce(const char *mode, const char *brokers, const char *topic,
+                       long count, long size, int with_jobs) {
         struct tput_state st = {0};
         rd_kafka_t *rk;
-        rd_kafka_vu_t vus[4];
+        rd_kafka_vu_t vus[5];
+        size_t vu_cnt = with_jobs ? 5 : 4;
         void *payload;
         int64_t start_ns;
         double seconds;
@@ -174,9 +210,11 @@ static int run_throughput(const char *brokers, const char *topic, long count,
         }
         memset(payload, 'x', (size_t)size);
 
-        rk = new_producer(brokers, NULL, tput_dr_cb, &st);
+        rk = new_producer(brokers, NULL, with_jobs ? publish_dr_cb : tput_dr_cb,
+                          &st);
 
-        /* Every record is identical, so the argument vector is built once. */
+        /* Every record is identical, so the argument vector is built once
+         * (but for the job, set per message). */
         vus[0].vtype      = RD_KAFKA_VTYPE_TOPIC;
         vus[0].u.cstr     = topic;
         vus[1].vtype      = RD_KAFKA_VTYPE_VALUE;
@@ -186,35 +224,44 @@ static int run_throughput(const char *brokers, const char *topic, long count,
         vus[2].u.i        = RD_KAFKA_MSG_F_COPY;
         vus[3].vtype      = RD_KAFKA_VTYPE_PARTITION;
         vus[3].u.i32      = RD_KAFKA_PARTITION_UA;
+        vus[4].vtype      = RD_KAFKA_VTYPE_OPAQUE;
+        vus[4].u.ptr      = NULL;
 
         start_ns = now_ns();
         for (i = 0; i < count; i++) {
+                struct publish_job *job = NULL;
+                if (with_jobs) {
+                        job = malloc(sizeof(*job) + (size_t)size);
+                        if (!job) {
+                                fprintf(stderr, "%s: out of memory\n", prog);
+                                return 1;
+                        }
+                        job->broker_id   = "bench";
+                        job->report      = count_report;
+                        job->key_len     = 0;
+                        job->payload_len = (size_t)size;
+                        memcpy(job->data, payload, (size_t)size);
+                        vus[4].u.ptr = job;
+                }
                 for (;;) {
                         rd_kafka_error_t *error =
-                            rd_kafka_produceva(rk, vus, 4);
+                            rd_kafka_produceva(rk, vus, vu_cnt);
                         rd_kafka_resp_err_t code;
 
                         if (!error)
                                 break;
                         code = rd_kafka_error_code(error);
+                        rd_kafka_error_destroy(error);
                         if (code == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                                 /* Let reports drain the queue, then retry
                                  * the same record. */
-                                rd_kafka_error_destroy(error);
                                 rd_kafka_poll(rk, 10);
                                 continue;
                         }
                         /* Not retryable: it will get no report, so count
                          * it here to keep the flush loop's total right. */
-                        if (!st.reported_error) {
-                                st.reported_error = 1;
-                                fprintf(stderr, "%s: produce failed: %s\n",
-                                        prog, rd_kafka_error_string(error));
-                        }
-                        rd_kafka_error_destroy(error);
-                        st.failed++;
-                        if (st.delivered + st.failed == st.count)
-                                st.end_ns = now_ns();
+                        free(job);
+                        count_outcome(&st, code, "produce");
                         break;
                 }
                 rd_kafka_poll(rk, 0);
@@ -225,129 +272,13 @@ static int run_throughput(const char *brokers, const char *topic, long count,
                 rd_kafka_flush(rk, 1000);
 
         seconds = (double)(st.end_ns - start_ns) / 1e9;
-        printf("mode=throughput msgs=%ld delivered=%ld failed=%ld "
+        printf("mode=%s msgs=%ld delivered=%ld failed=%ld "
                "seconds=%.3f msgs_per_s=%.0f peak_rss_kb=%ld\n",
-               count, st.delivered, st.failed, seconds,
+               mode, count, st.delivered, st.failed, seconds,
                seconds > 0 ? (double)st.delivered / seconds : 0.0,
                peak_rss_kb());
         fflush(stdout);
 
-        rd_kafka_destroy(rk);
-        free(payload);
-        return st.failed == 0 ? 0 : 1;
-}
-
-/* ------------------------------------------------------------------ */
-/* publish                                                             */
-
-struct publish_job;
-typedef void (*report_fn)(struct tput_state *st, const char *broker_id,
-                          int status, const struct publish_job *job);
-
-/* What event_kafka keeps per published message until its report. */
-struct publish_job {
-        const char *broker_id;
-        report_fn report;
-        size_t key_len;
-        size_t payload_len;
-        char data[]; /* key, then payload */
-};
-
-static void count_report(struct tput_state *st, const char *broker_id,
-                         int status, const struct publish_job *job) {
-        (void)broker_id;
-        (void)job;
-        if (status == 0)
-                st->delivered++;
-        else
-                st->failed++;
-        if (st->delivered + st->failed == st->count)
-                st->end_ns = now_ns();
-}
-
-static void publish_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
-                          void *opaque) {
-        struct publish_job *job = m->_private;
-        (void)rk;
-        job->report(opaque, job->broker_id, m->err ? -1 : 0, job);
-        free(job);
-}
-
-static int run_publish(const char *brokers, const char *topic, long count,
-                       long size) {
-        struct tput_state st = {0};
-        rd_kafka_t *rk;
-        rd_kafka_vu_t vus[5];
-        void *payload;
-        int64_t start_ns;
-        double seconds;
-        long i;
-
-        st.count = count;
-        payload  = malloc(size > 0 ? (size_t)size : 1);
-        if (!payload) {
-                fprintf(stderr, "%s: cannot allocate %ld bytes\n", prog, size);
-                return 1;
-        }
-        memset(payload, 'x', (size_t)size);
-        rk = new_producer(brokers, NULL, publish_dr_cb, &st);
-
-        vus[0].vtype      = RD_KAFKA_VTYPE_TOPIC;
-        vus[0].u.cstr     = topic;
-        vus[1].vtype      = RD_KAFKA_VTYPE_VALUE;
-        vus[1].u.mem.ptr  = payload;
-        vus[1].u.mem.size = (size_t)size;
-        vus[2].vtype      = RD_KAFKA_VTYPE_MSGFLAGS;
-        vus[2].u.i        = RD_KAFKA_MSG_F_COPY;
-        vus[3].vtype      = RD_KAFKA_VTYPE_PARTITION;
-        vus[3].u.i32      = RD_KAFKA_PARTITION_UA;
-        vus[4].vtype      = RD_KAFKA_VTYPE_OPAQUE; /* the job, per message */
-
-        start_ns = now_ns();
-        for (i = 0; i < count; i++) {
-                struct publish_job *job = malloc(sizeof(*job) + (size_t)size);
-                if (!job) {
-                        fprintf(stderr, "%s: out of memory\n", prog);
-                        return 1;
-                }
-                job->broker_id   = "bench";
-                job->report      = count_report;
-                job->key_len     = 0;
-                job->payload_len = (size_t)size;
-                memcpy(job->data, payload, (size_t)size);
-                vus[4].u.ptr = job;
-                for (;;) {
-                        rd_kafka_error_t *error =
-                            rd_kafka_produceva(rk, vus, 5);
-                        if (!error)
-                                break;
-                        if (rd_kafka_error_code(error) ==
-                            RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                                rd_kafka_error_destroy(error);
-                                rd_kafka_poll(rk, 10);
-                                continue;
-                        }
-                        fprintf(stderr, "%s: produce failed: %s\n", prog,
-                                rd_kafka_error_string(error));
-                        rd_kafka_error_destroy(error);
-                        free(job);
-                        st.failed++;
-                        if (st.delivered + st.failed == st.count)
-                                st.end_ns = now_ns();
-                        break;
-                }
-                rd_kafka_poll(rk, 0);
-        }
-        while (st.delivered + st.failed < count)
-                rd_kafka_flush(rk, 1000);
-
-        seconds = (double)(st.end_ns - start_ns) / 1e9;
-        printf("mode=publish msgs=%ld delivered=%ld failed=%ld "
-               "seconds=%.3f msgs_per_s=%.0f peak_rss_kb=%ld\n",
-               count, st.delivered, st.failed, seconds,
-               seconds > 0 ? (double)st.delivered / seconds : 0.0,
-               peak_rss_kb());
-        fflush(stdout);
         rd_kafka_destroy(rk);
         free(payload);
         return st.failed == 0 ? 0 : 1;
@@ -510,19 +441,14 @@ int main(int argc, char **argv) {
                         "running %s\n",
                         prog, RD_KAFKA_VERSION, rd_kafka_version_str());
 
-        if (strcmp(mode, "throughput") == 0) {
+        if (strcmp(mode, "throughput") == 0 || strcmp(mode, "publish") == 0) {
                 if (argc != 6 || !*argv[2] || !*argv[3])
                         usage();
-                return run_throughput(
-                    argv[2], argv[3], parse_long("COUNT", argv[4], 1, LONG_MAX),
-                    parse_long("SIZE", argv[5], 0, MAX_SIZE));
-        }
-        if (strcmp(mode, "publish") == 0) {
-                if (argc != 6 || !*argv[2] || !*argv[3])
-                        usage();
-                return run_publish(
-                    argv[2], argv[3], parse_long("COUNT", argv[4], 1, LONG_MAX),
-                    parse_long("SIZE", argv[5], 0, MAX_SIZE));
+                return run_produce(
+                    mode, argv[2], argv[3],
+                    parse_long("COUNT", argv[4], 1, LONG_MAX),
+                    parse_long("SIZE", argv[5], 0, MAX_SIZE),
+                    strcmp(mode, "publish") == 0);
         }
         if (strcmp(mode, "latency") == 0) {
                 if (argc != 5 || !*argv[2] || !*argv[3])
