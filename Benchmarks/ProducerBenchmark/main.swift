@@ -39,40 +39,6 @@ func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
-/// Report counts kept by an event handler, and a way to wait until all have arrived.
-final class Counts: Sendable {
-    private struct State {
-        var delivered = 0
-        var failed = 0
-        var waiter: (Int, CheckedContinuation<Void, Never>)?
-    }
-    private let state = Mutex(State())
-
-    func add(delivered: Int, failed: Int) {
-        let done: CheckedContinuation<Void, Never>? = state.withLock { state in
-            state.delivered += delivered
-            state.failed += failed
-            guard let (target, continuation) = state.waiter, state.delivered + state.failed >= target else { return nil }
-            state.waiter = nil
-            return continuation
-        }
-        done?.resume()
-    }
-
-    func waitFor(_ target: Int) async {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { state in
-                if state.delivered + state.failed >= target { return true }
-                state.waiter = (target, continuation)
-                return false
-            }
-            if ready { continuation.resume() }
-        }
-    }
-
-    var totals: (Int, Int) { state.withLock { ($0.delivered, $0.failed) } }
-}
-
 /// The send loop, nonisolated: off the main actor, no executor check after each `await` (the
 /// pattern KafkaKit's documentation recommends for hot loops).
 func sendAll(_ producer: KafkaProducer, _ record: KafkaProducerRecord, count: Int) async throws {
@@ -81,8 +47,9 @@ func sendAll(_ producer: KafkaProducer, _ record: KafkaProducerRecord, count: In
     }
 }
 
-/// Per-message report counts without a lock per report: only the last one takes it.
-final class MessageCounts: Sendable {
+/// Report counts, and a way to wait until `target` reports have arrived. Atomic counters, so
+/// counting costs no lock; only the report that completes the target takes one.
+final class Counts: Sendable {
     let target: Int
     private let done = Atomic<Int>(0)
     private let failedCount = Atomic<Int>(0)
@@ -90,9 +57,11 @@ final class MessageCounts: Sendable {
 
     init(target: Int) { self.target = target }
 
-    func add(delivered: Bool) {
-        if !delivered { failedCount.add(1, ordering: .relaxed) }
-        guard done.add(1, ordering: .acquiringAndReleasing).newValue == target else { return }
+    func add(delivered: Int, failed: Int) {
+        if failed > 0 { failedCount.add(failed, ordering: .relaxed) }
+        let added = delivered + failed
+        let after = done.add(added, ordering: .acquiringAndReleasing).newValue
+        guard after >= target, after - added < target else { return }
         waiter.withLock { $0.take() }?.resume()
     }
 
@@ -107,10 +76,17 @@ final class MessageCounts: Sendable {
         }
     }
 
-    var totals: (Int, Int) {
+    var totals: (delivered: Int, failed: Int) {
         let failed = failedCount.load(ordering: .relaxed)
         return (done.load(ordering: .relaxed) - failed, failed)
     }
+}
+
+/// Prints a run's result line, then exits with its status.
+func finish(_ mode: String, count: Int, delivered: Int, failed: Int, elapsed: Double) -> Never {
+    print("mode=\(mode) msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
+        + "msgs_per_s=\(Int(Double(count) / elapsed)) peak_rss_kb=\(peakRSSKilobytes())")
+    exit(failed == 0 ? 0 : 1)
 }
 
 /// The publish loop, nonisolated like `sendAll`.
@@ -154,13 +130,11 @@ case "throughput":
     let (delivered, failed) = await reports.value
     let elapsed = seconds(ContinuousClock.now - start)
     await producer.shutdown()
-    print("mode=throughput msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
-        + "msgs_per_s=\(Int(Double(count) / elapsed)) peak_rss_kb=\(peakRSSKilobytes())")
-    exit(failed == 0 ? 0 : 1)
+    finish("throughput", count: count, delivered: delivered, failed: failed, elapsed: elapsed)
 
 case "handler":
     guard args.count == 6, let size = Int(args[5]), size >= 0 else { usage() }
-    let counts = Counts()
+    let counts = Counts(target: count)
     let producer = try KafkaProducer(configuration: configuration) { event in
         guard case .deliveryReports(let batch) = event else { return }
         var failed = 0
@@ -170,13 +144,10 @@ case "handler":
     let record = KafkaProducerRecord(topic: topic, value: [UInt8](repeating: 0x61, count: size))
     let start = ContinuousClock.now
     try await sendAll(producer, record, count: count)
-    await counts.waitFor(count)
+    await counts.wait()
     let elapsed = seconds(ContinuousClock.now - start)
     await producer.shutdown()
-    let (delivered, failed) = counts.totals
-    print("mode=handler msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
-        + "msgs_per_s=\(Int(Double(count) / elapsed)) peak_rss_kb=\(peakRSSKilobytes())")
-    exit(failed == 0 ? 0 : 1)
+    finish("handler", count: count, delivered: counts.totals.delivered, failed: counts.totals.failed, elapsed: elapsed)
 
 case "publish":
     guard args.count == 6, let size = Int(args[5]), size >= 0 else { usage() }
@@ -184,17 +155,16 @@ case "publish":
         KafkaSocket.Property(scope: .global, name: $0.key, value: $0.value)
     })
     let publisher = try KafkaEventPublisher(brokers: [KafkaBrokerSpec(id: "bench", socket: socket)])
-    let counts = MessageCounts(target: count)
+    let counts = Counts(target: count)
     let payload = [UInt8](repeating: 0x61, count: size)
     let start = ContinuousClock.now
-    try await publishAll(publisher, payload, count: count) { report in counts.add(delivered: report.isDelivered) }
+    try await publishAll(publisher, payload, count: count) { report in
+        counts.add(delivered: report.isDelivered ? 1 : 0, failed: report.isDelivered ? 0 : 1)
+    }
     await counts.wait()
     let elapsed = seconds(ContinuousClock.now - start)
     await publisher.shutdown()
-    let (delivered, failed) = counts.totals
-    print("mode=publish msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
-        + "msgs_per_s=\(Int(Double(count) / elapsed)) peak_rss_kb=\(peakRSSKilobytes())")
-    exit(failed == 0 ? 0 : 1)
+    finish("publish", count: count, delivered: counts.totals.delivered, failed: counts.totals.failed, elapsed: elapsed)
 
 case "concurrent":
     guard args.count == 6, let tasks = Int(args[5]), tasks > 0 else { usage() }
@@ -228,9 +198,7 @@ case "concurrent":
     }
     let elapsed = seconds(ContinuousClock.now - start)
     await producer.shutdown()
-    print("mode=concurrent msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
-        + "msgs_per_s=\(Int(Double(count) / elapsed)) peak_rss_kb=\(peakRSSKilobytes())")
-    exit(failed == 0 ? 0 : 1)
+    finish("concurrent", count: count, delivered: delivered, failed: failed, elapsed: elapsed)
 
 case "latency":
     configuration.linger = .zero
