@@ -58,8 +58,7 @@ struct ConnectionOptions: ParsableArguments {
             let file = try file.load()
             guard file.isEnabled else { throw CLIFailure.configuration("Kafka connections are disabled ([general] enabled = no) in \(file.path ?? "kafka.conf")") }
             guard let found = file.connection(named: name) else {
-                let known = file.connections.map(\.name)
-                throw CLIFailure.configuration("no connection named '\(name)'" + (known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))"))
+                throw CLIFailure.configuration(KafkaError.notDeclared("connection named", name, known: file.connections.map(\.name)).message)
             }
             configuration = found.configuration
         } else {
@@ -107,4 +106,40 @@ func reportingFailures(_ body: () async throws -> Void) async throws {
 
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Parses a command-line argument, turning a parse error into a usage error that shows where
+/// the text went wrong.
+func usage<T>(_ text: String, _ what: String, _ parse: () throws -> T) throws -> T {
+    do {
+        return try parse()
+    } catch let error as KafkaError {
+        throw ValidationError("bad \(what): " + caretLine(error, text: text))
+    }
+}
+
+/// The error's message, then the text with a caret under the error's position — unless the
+/// text holds a secret (a password or key property), which never appears in output.
+func caretLine(_ error: KafkaError, text: String) -> String {
+    guard let position = error.position, position >= 1, position <= text.count + 1, !text.contains("\n") else {
+        return error.description
+    }
+    // Names percent-decoded, as the parser reads them; and a name without '=' whole.
+    let names = text.split(whereSeparator: { $0 == "?" || $0 == "&" }).dropFirst().map { item in
+        let name = String(item.split(separator: "=", maxSplits: 1).first ?? "")
+        return name.removingPercentEncoding ?? name
+    }
+    if names.contains(where: KafkaConfiguration.isSensitive) {
+        return "\(error.message) (at position \(position))"
+    }
+    return "\(error.message)\n  \(text)\n  \(String(repeating: " ", count: position - 1))^"
+}
+
+/// Runs `body`, turning a ``KafkaError`` into a configuration failure (exit 2).
+func configurationFailure<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as KafkaError {
+        throw CLIFailure.configuration(error.description)
+    }
 }

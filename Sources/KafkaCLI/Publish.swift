@@ -85,8 +85,8 @@ struct Publish: AsyncParsableCommand {
                 guard let broker = loaded.broker(id: id) else {
                     let known = loaded.brokers.map(\.id)
                     throw CLIFailure.configuration(
-                        "no broker ID '\(id)' in \(loaded.path ?? "kafka.conf")"
-                            + (known.isEmpty ? " (declare one: [\(id)] type = broker, socket = HOST:PORT/TOPIC)" : " (known: \(known.joined(separator: ", ")))"))
+                        KafkaError.notDeclared("broker ID", id, known: known).message + " in \(loaded.path ?? "kafka.conf")"
+                            + (known.isEmpty ? "; declare one: [\(id)] type = broker, socket = HOST:PORT/TOPIC" : ""))
                 }
                 brokerID = id
                 socket = broker.socket
@@ -161,41 +161,5 @@ extension KafkaPublishReport {
         object.set("key", key.map { .string(String(decoding: $0, as: UTF8.self)) } ?? .null)
         object.set("message", .string(String(decoding: message, as: UTF8.self)))
         return object.jsonText
-    }
-}
-
-/// Parses a command-line argument, turning a parse error into a usage error that shows where
-/// the text went wrong.
-func usage<T>(_ text: String, _ what: String, _ parse: () throws -> T) throws -> T {
-    do {
-        return try parse()
-    } catch let error as KafkaError {
-        throw ValidationError("bad \(what): " + caretLine(error, text: text))
-    }
-}
-
-/// The error's message, then the text with a caret under the error's position — unless the
-/// text holds a secret (a password or key property), which never appears in output.
-func caretLine(_ error: KafkaError, text: String) -> String {
-    guard let position = error.position, position >= 1, position <= text.count + 1, !text.contains("\n") else {
-        return error.description
-    }
-    // Names percent-decoded, as the parser reads them; and a name without '=' whole.
-    let names = text.split(whereSeparator: { $0 == "?" || $0 == "&" }).dropFirst().map { item in
-        let name = String(item.split(separator: "=", maxSplits: 1).first ?? "")
-        return name.removingPercentEncoding ?? name
-    }
-    if names.contains(where: KafkaConfiguration.isSensitive) {
-        return "\(error.message) (at position \(position))"
-    }
-    return "\(error.message)\n  \(text)\n  \(String(repeating: " ", count: position - 1))^"
-}
-
-/// Runs `body`, turning a ``KafkaError`` into a configuration failure (exit 2).
-func configurationFailure<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch let error as KafkaError {
-        throw CLIFailure.configuration(error.description)
     }
 }

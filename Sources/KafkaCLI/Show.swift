@@ -52,7 +52,7 @@ struct Show: AsyncParsableCommand {
             try await reportingFailures {
                 let loaded = try file.load()
                 guard let c = loaded.connection(named: name) else {
-                    throw CLIFailure.configuration("no connection named '\(name)' (known: \(loaded.connections.map(\.name).joined(separator: ", ")))")
+                    throw CLIFailure.configuration(KafkaError.notDeclared("connection named", name, known: loaded.connections.map(\.name)).message)
                 }
                 let rows: [(String, String)] = [
                     ("Name:", c.name),
@@ -62,7 +62,7 @@ struct Show: AsyncParsableCommand {
                     ("Request timeout:", "\(c.requestTimeoutMilliseconds) ms"),
                     ("Message timeout:", "\(c.messageTimeoutMilliseconds) ms"),
                 ] + c.properties.sorted { $0.key < $1.key }.map {
-                    ("\($0.key):", KafkaConfiguration.isSensitive($0.key) ? "[redacted]" : $0.value)
+                    ("\($0.key):", KafkaConfiguration.shownValue($0.value, of: $0.key))
                 }
                 for (label, value) in rows { print(label.padding(toLength: 18) + " " + value) }
             }

@@ -65,6 +65,17 @@ public struct KafkaConfiguration: Sendable, Hashable {
         set { properties[property] = newValue }
     }
 
+    /// A property's value as it may be shown: `[redacted]` for a secret (an empty value stays
+    /// empty: there is nothing to hide).
+    public static func shownValue(_ value: String, of property: String) -> String {
+        isSensitive(property) && !value.isEmpty ? "[redacted]" : value
+    }
+
+    /// Every value as it may be shown (see ``shownValue(_:of:)``).
+    public static func shownValues(_ properties: [String: String]) -> [String: String] {
+        properties.reduce(into: [:]) { $0[$1.key] = shownValue($1.value, of: $1.key) }
+    }
+
     /// Whether a property holds secret material whose value must never be shown.
     public static func isSensitive(_ property: String) -> Bool {
         let name = property.lowercased()
@@ -220,7 +231,7 @@ extension KafkaConfiguration: CustomStringConvertible, CustomReflectable {
     public var description: String {
         func list(_ properties: [String: String]) -> String {
             properties.sorted { $0.key < $1.key }
-                .map { "\($0.key)=\(Self.isSensitive($0.key) ? "[redacted]" : $0.value)" }
+                .map { "\($0.key)=\(Self.shownValue($0.value, of: $0.key))" }
                 .joined(separator: ", ")
         }
         var text = "KafkaConfiguration(" + list(properties)
@@ -230,11 +241,8 @@ extension KafkaConfiguration: CustomStringConvertible, CustomReflectable {
 
     /// What `dump` and debuggers show: secret values redacted.
     public var customMirror: Mirror {
-        func shown(_ properties: [String: String]) -> [String: String] {
-            properties.reduce(into: [:]) { $0[$1.key] = Self.isSensitive($1.key) ? "[redacted]" : $1.value }
-        }
-        return Mirror(self, children: [
-            "properties": shown(properties), "topicProperties": shown(topicProperties),
+        Mirror(self, children: [
+            "properties": Self.shownValues(properties), "topicProperties": Self.shownValues(topicProperties),
             "queueFullPolicy": queueFullPolicy, "eventBufferCapacity": eventBufferCapacity,
             "shutdownTimeout": shutdownTimeout, "consumerBatchSize": consumerBatchSize,
         ])

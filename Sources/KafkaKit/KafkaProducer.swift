@@ -153,41 +153,9 @@ public final class KafkaProducer: Sendable, Service {
         headers: [KafkaHeader] = [],
         reportingTo receiver: KafkaDeliveryReceiver
     ) throws(KafkaError) -> KafkaProducerMessageID {
-        let id = try claim(receiver)
-        let opaque = Unmanaged.passRetained(receiver).toOpaque()
-        if let error = core.produce(topic: topic, partition: partition, key: key, value: value, timestamp: nil, headers: headers, opaque: opaque) {
-            receiver.inFlight.store(false, ordering: .releasing)
-            Unmanaged<KafkaDeliveryReceiver>.fromOpaque(opaque).release()
-            throw error
+        try queue(receiver) { opaque in
+            core.produce(topic: topic, partition: partition, key: key, value: value, timestamp: nil, headers: headers, opaque: opaque)
         }
-        if id.rawValue & 15 == 0 { core.serveOne(fireAndForget: id) }
-        return id
-    }
-
-    /// Marks a receiver as carrying a new message and gives that message its ID.
-    private func claim(_ receiver: KafkaDeliveryReceiver) throws(KafkaError) -> KafkaProducerMessageID {
-        guard !receiver.inFlight.exchange(true, ordering: .acquiringAndReleasing) else {
-            throw KafkaError(code: .invalidArgument, message: "this KafkaDeliveryReceiver still carries a message without a report: use one receiver per message")
-        }
-        let id = core.makeID()
-        receiver.messageID = id
-        return id
-    }
-
-    /// Hands a record to librdkafka without waiting, with a handler for this message's outcome:
-    /// `onDelivery` is called exactly once, with the delivery report (delivered, or the error
-    /// saying why not), unless the record is not queued — then this throws and the handler is
-    /// never called.
-    ///
-    /// The handler runs on a KafkaKit thread (as the event handler does): keep it short.
-    /// Its report does not also go to the producer's event sequence or event handler.
-    /// A full local queue fails at once with ``KafkaError/Code/queueFull``.
-    @discardableResult
-    public func trySend(
-        _ record: KafkaProducerRecord,
-        onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void
-    ) throws(KafkaError) -> KafkaProducerMessageID {
-        try trySend(record, reportingTo: RDKafkaDeliveryWaiter(id: KafkaProducerMessageID(rawValue: 0), completion: onDelivery))
     }
 
     /// Hands a record to librdkafka without waiting, with an object that receives this
@@ -198,9 +166,38 @@ public final class KafkaProducer: Sendable, Service {
     /// send. A full local queue fails at once with ``KafkaError/Code/queueFull``.
     @discardableResult
     public func trySend(_ record: KafkaProducerRecord, reportingTo receiver: KafkaDeliveryReceiver) throws(KafkaError) -> KafkaProducerMessageID {
-        let id = try claim(receiver)
+        try queue(receiver) { opaque in core.produce(record, opaque: opaque) }
+    }
+
+    /// Hands a record to librdkafka without waiting, with a handler for this message's outcome:
+    /// `onDelivery` is called exactly once, with the delivery report (delivered, or the error
+    /// saying why not), unless the record is not queued — then this throws and the handler is
+    /// never called. Its report does not also go to the producer's event sequence or handler.
+    ///
+    /// The handler runs where a ``KafkaDeliveryReceiver``'s does (see
+    /// ``KafkaDeliveryReceiver/received(_:)``): keep it short. A full local queue fails at once
+    /// with ``KafkaError/Code/queueFull``.
+    @discardableResult
+    public func trySend(
+        _ record: KafkaProducerRecord,
+        onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void
+    ) throws(KafkaError) -> KafkaProducerMessageID {
+        try trySend(record, reportingTo: RDKafkaDeliveryWaiter(completion: onDelivery))
+    }
+
+    /// Queues one message carrying `receiver` (claimed for it, and released if librdkafka
+    /// refuses the message).
+    private func queue(
+        _ receiver: KafkaDeliveryReceiver,
+        _ produce: (UnsafeMutableRawPointer) -> KafkaError?
+    ) throws(KafkaError) -> KafkaProducerMessageID {
+        guard !receiver.inFlight.exchange(true, ordering: .acquiringAndReleasing) else {
+            throw KafkaError(code: .invalidArgument, message: "this KafkaDeliveryReceiver still carries a message without a report: use one receiver per message")
+        }
+        let id = core.makeID()
+        receiver.messageID = id
         let opaque = Unmanaged.passRetained(receiver).toOpaque()
-        if let error = core.produce(record, opaque: opaque) {
+        if let error = produce(opaque) {
             receiver.inFlight.store(false, ordering: .releasing)
             Unmanaged<KafkaDeliveryReceiver>.fromOpaque(opaque).release()
             throw error
@@ -234,14 +231,7 @@ public final class KafkaProducer: Sendable, Service {
         _ record: KafkaProducerRecord,
         onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void
     ) async throws -> KafkaProducerMessageID {
-        var deadline: DispatchTime? = nil
-        while true {
-            do {
-                return try trySend(record, onDelivery: onDelivery)
-            } catch {
-                try await waitAfterQueueFull(error, deadline: &deadline)
-            }
-        }
+        try await send(record, reportingTo: RDKafkaDeliveryWaiter(completion: onDelivery))
     }
 
     @usableFromInline
@@ -276,7 +266,8 @@ public final class KafkaProducer: Sendable, Service {
         var deadline: DispatchTime? = nil
         while true {
             let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<SendOutcome, Never>) in
-                let waiter = RDKafkaDeliveryWaiter(id: id) { continuation.resume(returning: .reported($0)) }
+                let waiter = RDKafkaDeliveryWaiter { continuation.resume(returning: .reported($0)) }
+                waiter.messageID = id
                 let opaque = Unmanaged.passRetained(waiter).toOpaque()
                 if let error = core.produce(record, opaque: opaque) {
                     Unmanaged<KafkaDeliveryReceiver>.fromOpaque(opaque).release()

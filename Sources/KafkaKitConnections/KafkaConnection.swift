@@ -43,7 +43,7 @@ extension KafkaConnection: CustomReflectable {
         Mirror(self, children: [
             "name": name, "brokers": brokers, "clientID": clientID, "messageMaxBytes": messageMaxBytes,
             "requestTimeoutMilliseconds": requestTimeoutMilliseconds, "messageTimeoutMilliseconds": messageTimeoutMilliseconds,
-            "properties": properties.reduce(into: [String: String]()) { $0[$1.key] = KafkaConfiguration.isSensitive($1.key) ? "[redacted]" : $1.value },
+            "properties": KafkaConfiguration.shownValues(properties),
             "file": file as Any, "line": line as Any,
         ])
     }

@@ -79,11 +79,7 @@ public final class KafkaConnectionRegistry: Sendable {
                 }
                 if let producer = state.producers[name] { return producer }
                 guard let found = state.file.connection(named: name) else {
-                    let known = state.file.connections.map(\.name)
-                    throw KafkaError(
-                        code: .invalidArgument,
-                        message: "no connection named '\(name)'" + (known.isEmpty ? " (none are configured)" : " (known: \(known.joined(separator: ", ")))"),
-                        file: state.file.path)
+                    throw .notDeclared("connection named", name, known: state.file.connections.map(\.name), file: state.file.path)
                 }
                 connection = found
                 return nil
@@ -112,11 +108,7 @@ public final class KafkaConnectionRegistry: Sendable {
     public func broker(id: String) throws(KafkaError) -> KafkaBrokerSpec {
         let file = self.file
         guard let broker = file.broker(id: id) else {
-            let known = file.brokers.map(\.id)
-            throw KafkaError(
-                code: .invalidArgument,
-                message: "no broker ID '\(id)'" + (known.isEmpty ? " (none are declared)" : " (known: \(known.joined(separator: ", ")))"),
-                file: file.path)
+            throw .notDeclared("broker ID", id, known: file.brokers.map(\.id), file: file.path)
         }
         return broker
     }

@@ -100,7 +100,7 @@ public struct KafkaSocket: Sendable, Hashable, CustomStringConvertible {
     var bodyDescription: String {
         var text = brokers.joined(separator: ",") + "/" + topic
         var props = properties.map { property in
-            let value = KafkaConfiguration.isSensitive(property.name) ? "[redacted]" : percentEncoded(property.value)
+            let value = KafkaConfiguration.shownValue(percentEncoded(property.value), of: property.name)
             return "\(property.scope.rawValue).\(percentEncoded(property.name))=\(value)"
         }
         if usesCorrelationKey { props.append("key=callid") }
@@ -334,7 +334,7 @@ extension Character {
 
 extension KafkaSocket.Property: CustomStringConvertible, CustomReflectable {
     /// The value as it may be shown: `[redacted]` for a secret.
-    var shownValue: String { KafkaConfiguration.isSensitive(name) ? "[redacted]" : value }
+    var shownValue: String { KafkaConfiguration.shownValue(value, of: name) }
 
     /// `g.NAME=VALUE` or `t.NAME=VALUE`, a secret's value redacted.
     public var description: String { "\(scope.rawValue).\(name)=\(shownValue)" }

@@ -1,3 +1,5 @@
+import KafkaKitConnections
+
 /// An event to publish: a name and its parameters, sent as a JSON-RPC 2.0 notification.
 ///
 /// ```swift
@@ -45,5 +47,12 @@ public struct KafkaEvent: Sendable, Hashable {
         case .object, .array: ["jsonrpc": "2.0", "method": .string(name), "params": params]
         default: ["jsonrpc": "2.0", "method": .string(name), "params": [params]]
         }
+    }
+}
+
+extension KafkaEvent {
+    /// The record key on `socket`: the correlation key where the socket says `key=callid`.
+    func recordKey(on socket: KafkaSocket) -> [UInt8]? {
+        socket.usesCorrelationKey ? correlationKey.map { Array($0.utf8) } : nil
     }
 }

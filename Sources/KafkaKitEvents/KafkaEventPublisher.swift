@@ -63,6 +63,15 @@ public final class KafkaEventPublisher: Sendable, Service {
             self.producer = producer
             self.topic = destination.socket.topic
         }
+
+        /// What carries a message's report to `report`, if there is a handler.
+        func receiver(key: [UInt8]?, message: [UInt8], report: ReportHandler?) -> PublishDelivery? {
+            report.map { PublishDelivery(destination: destination, key: key, message: message, report: $0) }
+        }
+
+        func sendAndWait(message: [UInt8], key: [UInt8]?) async throws -> KafkaDeliveryReport {
+            try await producer.sendAndWait(KafkaProducerRecord(topic: topic, key: key, value: message))
+        }
     }
 
     private let state: Mutex<State>
@@ -168,7 +177,7 @@ public final class KafkaEventPublisher: Sendable, Service {
     public func publish(broker id: String, message: [UInt8], key: [UInt8]? = nil, report: ReportHandler? = nil) throws(KafkaError) -> KafkaProducerMessageID {
         let route = try resolve(broker: id)
         do {
-            return try send(via: route, message: message, key: key, report: report)
+            return try send(via: route, message: message, key: key, receiver: route.receiver(key: key, message: message, report: report))
         } catch {
             throw Self.annotate(error, "broker '\(id)'")
         }
@@ -189,7 +198,7 @@ public final class KafkaEventPublisher: Sendable, Service {
     public func publish(to socket: KafkaSocket, message: [UInt8], key: [UInt8]? = nil, report: ReportHandler? = nil) throws(KafkaError) -> KafkaProducerMessageID {
         let route = try resolve(socket: socket)
         do {
-            return try send(via: route, message: message, key: key, report: report)
+            return try send(via: route, message: message, key: key, receiver: route.receiver(key: key, message: message, report: report))
         } catch {
             throw Self.annotate(error, "socket \(socket)")
         }
@@ -204,15 +213,16 @@ public final class KafkaEventPublisher: Sendable, Service {
         broker id: String, message: [UInt8], key: [UInt8]? = nil, report: ReportHandler? = nil
     ) async throws -> KafkaProducerMessageID {
         let route = try resolve(broker: id)
+        let receiver = route.receiver(key: key, message: message, report: report)
         do {
-            // The common case is a plain call; only a full queue takes the asynchronous path.
-            return try send(via: route, message: message, key: key, report: report)
+            // The common case is a plain call; only a full queue takes the asynchronous path
+            // (the refused message left the receiver free for the retry).
+            return try send(via: route, message: message, key: key, receiver: receiver)
         } catch where error.code == .queueFull {
             let record = KafkaProducerRecord(topic: route.topic, key: key, value: message)
             do {
-                guard let report else { return try await route.producer.send(record) }
-                return try await route.producer.send(
-                    record, reportingTo: PublishDelivery(destination: route.destination, key: key, message: message, report: report))
+                guard let receiver else { return try await route.producer.send(record) }
+                return try await route.producer.send(record, reportingTo: receiver)
             } catch let error as KafkaError {
                 throw Self.annotate(error, "broker '\(id)'")
             }
@@ -226,9 +236,8 @@ public final class KafkaEventPublisher: Sendable, Service {
     /// - Returns: the delivery report: partition, offset, timestamp.
     /// - Throws: ``KafkaError``: why the message was not queued, or not delivered.
     public func publishAndWait(broker id: String, message: [UInt8], key: [UInt8]? = nil) async throws -> KafkaDeliveryReport {
-        let route = try resolve(broker: id)
         do {
-            return try await route.producer.sendAndWait(KafkaProducerRecord(topic: route.topic, key: key, value: message))
+            return try await resolve(broker: id).sendAndWait(message: message, key: key)
         } catch let error as KafkaError {
             throw Self.annotate(error, "broker '\(id)'")
         }
@@ -236,9 +245,8 @@ public final class KafkaEventPublisher: Sendable, Service {
 
     /// Publishes to a socket and waits for the broker's acknowledgement.
     public func publishAndWait(to socket: KafkaSocket, message: [UInt8], key: [UInt8]? = nil) async throws -> KafkaDeliveryReport {
-        let route = try resolve(socket: socket)
         do {
-            return try await route.producer.sendAndWait(KafkaProducerRecord(topic: socket.topic, key: key, value: message))
+            return try await resolve(socket: socket).sendAndWait(message: message, key: key)
         } catch let error as KafkaError {
             throw Self.annotate(error, "socket \(socket)")
         }
@@ -266,7 +274,7 @@ public final class KafkaEventPublisher: Sendable, Service {
         var queued = 0
         var failures: [(KafkaSocket, KafkaError)] = []
         for socket in sockets {
-            let key = socket.usesCorrelationKey ? event.correlationKey.map { Array($0.utf8) } : nil
+            let key = event.recordKey(on: socket)
             do {
                 try publish(to: socket, message: payload, key: key, report: report)
                 queued += 1
@@ -294,13 +302,12 @@ public final class KafkaEventPublisher: Sendable, Service {
         let payload = event.payload
         return await withTaskGroup(of: (Int, KafkaPublishReport).self) { group in
             for (index, socket) in sockets.enumerated() {
-                let key = socket.usesCorrelationKey ? event.correlationKey.map { Array($0.utf8) } : nil
+                let key = event.recordKey(on: socket)
                 group.addTask {
                     let status: Result<KafkaDeliveryReport, KafkaError>
                     do {
                         // The report names the socket: its error need not repeat it.
-                        let route = try self.resolve(socket: socket)
-                        status = .success(try await route.producer.sendAndWait(KafkaProducerRecord(topic: socket.topic, key: key, value: payload)))
+                        status = .success(try await self.resolve(socket: socket).sendAndWait(message: payload, key: key))
                     } catch let error as KafkaError {
                         status = .failure(error)
                     } catch {
@@ -317,8 +324,7 @@ public final class KafkaEventPublisher: Sendable, Service {
 
     // MARK: Internals
 
-    private func send(via route: Route, message: [UInt8], key: [UInt8]?, report: ReportHandler?) throws(KafkaError) -> KafkaProducerMessageID {
-        let receiver = report.map { PublishDelivery(destination: route.destination, key: key, message: message, report: $0) }
+    private func send(via route: Route, message: [UInt8], key: [UInt8]?, receiver: PublishDelivery?) throws(KafkaError) -> KafkaProducerMessageID {
         // Borrowed bytes: no record to build and tear down per message.
         func send(_ key: UnsafeRawBufferPointer?, _ value: UnsafeRawBufferPointer) throws(KafkaError) -> KafkaProducerMessageID {
             guard let receiver else { return try route.producer.trySend(topic: route.topic, key: key, value: value) }
@@ -345,12 +351,7 @@ public final class KafkaEventPublisher: Sendable, Service {
             guard !state.isShutDown else { throw Self.shutDownError }
             return state.brokers[id]
         }
-        guard let broker = found else {
-            let known = brokerIDs
-            throw KafkaError(
-                code: .invalidArgument,
-                message: "no broker ID '\(id)'" + (known.isEmpty ? " (none are declared)" : " (known: \(known.joined(separator: ", ")))"))
-        }
+        guard let broker = found else { throw .notDeclared("broker ID", id, known: brokerIDs) }
         // Created outside the lock: creating a librdkafka client takes a while.
         let route = Route(destination: KafkaPublishDestination(brokerID: id, socket: broker.socket), producer: try registry.producer(for: broker))
         return try state.withLock { state throws(KafkaError) in

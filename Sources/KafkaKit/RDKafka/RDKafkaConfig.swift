@@ -81,7 +81,7 @@ enum RDKafkaConfig {
             while i + 1 < count {
                 let name = String(cString: pairs[i]!)
                 let value = pairs[i + 1].map { String(cString: $0) } ?? ""
-                let shown = KafkaConfiguration.isSensitive(name) && !value.isEmpty ? "[redacted]" : value
+                let shown = KafkaConfiguration.shownValue(value, of: name)
                 entries.append(KafkaConfigurationEntry(name: name, value: shown, scope: scope))
                 i += 2
             }

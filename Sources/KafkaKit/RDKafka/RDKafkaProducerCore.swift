@@ -448,10 +448,8 @@ final class RDKafkaProducerCore: Sendable {
 final class RDKafkaDeliveryWaiter: KafkaDeliveryReceiver, @unchecked Sendable {
     private let completion: @Sendable (KafkaDeliveryReport) -> Void
 
-    init(id: KafkaProducerMessageID, completion: @escaping @Sendable (KafkaDeliveryReport) -> Void) {
+    init(completion: @escaping @Sendable (KafkaDeliveryReport) -> Void) {
         self.completion = completion
-        super.init()
-        messageID = id
     }
 
     override func received(_ report: KafkaDeliveryReport) {
