@@ -54,8 +54,7 @@ struct EventsReviewFixTests {
         let cluster = MockCluster()
         cluster.createTopic("reuse", partitions: 1)
         cluster.setBrokerDown()  // keep the first message in flight
-        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
-        configuration["log_level"] = "0"
+        var configuration = cluster.configuration()
         configuration.messageTimeout = .seconds(60)
         let producer = try KafkaProducer(configuration: configuration)
         let receiver = CountingReceiver()

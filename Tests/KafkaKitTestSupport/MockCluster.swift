@@ -1,4 +1,5 @@
 import CLibrdkafka
+public import KafkaKit
 
 /// librdkafka's own mock Kafka cluster (`rdkafka_mock.h`) for fault injection: brokers going
 /// down and up, injected request errors, leader changes. Clients connect to
@@ -14,6 +15,13 @@ public final class MockCluster: @unchecked Sendable {
         host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, nil, 0)!
         cluster = rd_kafka_mock_cluster_new(host, brokers)!
         bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
+    }
+
+    /// A client configuration for this cluster, quiet: the injected faults would fill the log.
+    public func configuration() -> KafkaConfiguration {
+        var configuration = KafkaConfiguration(bootstrapServers: [bootstrapServers])
+        configuration["log_level"] = "0"
+        return configuration
     }
 
     deinit {

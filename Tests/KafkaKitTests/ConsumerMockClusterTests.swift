@@ -8,8 +8,7 @@ import Testing
 @Suite("Consumer on the mock cluster")
 struct ConsumerMockClusterTests {
     func produce(_ cluster: MockCluster, topic: String, count: Int, partitions: Int32) async throws {
-        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
-        configuration["log_level"] = "0"
+        let configuration = cluster.configuration()
         let producer = try KafkaProducer(configuration: configuration)
         for i in 0..<count {
             _ = try await producer.send(KafkaProducerRecord(topic: topic, partition: Int32(i) % partitions, value: "m\(i)"))
@@ -20,11 +19,10 @@ struct ConsumerMockClusterTests {
     }
 
     func consumerConfiguration(_ cluster: MockCluster, group: String) -> KafkaConfiguration {
-        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
+        var configuration = cluster.configuration()
         configuration["group.id"] = group
         configuration["auto.offset.reset"] = "earliest"
         configuration["enable.auto.commit"] = "false"
-        configuration["log_level"] = "0"
         return configuration
     }
 

@@ -10,8 +10,7 @@ import Testing
 @Suite("Consumer protocols and lifecycle")
 struct ConsumerProtocolTests {
     func produce(_ cluster: MockCluster, topic: String, count: Int, partitions: Int32) async throws {
-        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
-        configuration["log_level"] = "0"
+        let configuration = cluster.configuration()
         let producer = try KafkaProducer(configuration: configuration)
         for i in 0..<count { _ = try await producer.send(KafkaProducerRecord(topic: topic, partition: Int32(i) % partitions, value: "m\(i)")) }
         try await producer.flush(timeout: .seconds(30))
@@ -19,10 +18,9 @@ struct ConsumerProtocolTests {
     }
 
     func configuration(_ cluster: MockCluster, group: String, _ extra: [String: String]) -> KafkaConfiguration {
-        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
+        var configuration = cluster.configuration()
         configuration["group.id"] = group
         configuration["auto.offset.reset"] = "earliest"
-        configuration["log_level"] = "0"
         for (k, v) in extra { configuration[k] = v }
         return configuration
     }

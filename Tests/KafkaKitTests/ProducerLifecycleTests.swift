@@ -11,9 +11,8 @@ struct ProducerLifecycleTests {
     func gracefulShutdownFlushes() async throws {
         let cluster = MockCluster()
         cluster.createTopic("lifecycle", partitions: 2)
-        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
+        var configuration = cluster.configuration()
         configuration.linger = .milliseconds(50)  // reports still outstanding when shutdown starts
-        configuration["log_level"] = "0"
         let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration)
         let group = ServiceGroup(configuration: .init(services: [producer], logger: Logger(label: "test")))
 
@@ -46,8 +45,7 @@ struct ProducerLifecycleTests {
     func droppedProducerReports() async throws {
         let cluster = MockCluster()
         cluster.createTopic("dropped", partitions: 1)
-        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
-        configuration["log_level"] = "0"
+        let configuration = cluster.configuration()
         cluster.setBrokerDown()
         // The producer lives only inside this call; its last reference goes when it returns.
         func sendAndDrop() async throws -> KafkaProducerEvents {

@@ -8,9 +8,8 @@ import Testing
 @Suite("Producer on the mock cluster")
 struct ProducerMockClusterTests {
     func configuration(_ cluster: MockCluster) -> KafkaConfiguration {
-        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
+        var configuration = cluster.configuration()
         configuration.linger = .milliseconds(1)
-        configuration["log_level"] = "0"
         return configuration
     }
 
@@ -295,8 +294,7 @@ struct ProducerPerMessageTests {
     func perMessageOutcomes() async throws {
         let cluster = MockCluster()
         cluster.createTopic("per-message", partitions: 2)
-        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
-        configuration["log_level"] = "0"
+        let configuration = cluster.configuration()
         let producer = try KafkaProducer(configuration: configuration)
         let collector = ReportCollector()
         var ids = Set<KafkaProducerMessageID>()
@@ -327,8 +325,7 @@ struct ProducerPerMessageTests {
     func perMessageFailures() async throws {
         let cluster = MockCluster()
         cluster.createTopic("per-message-down", partitions: 1)
-        var configuration = KafkaConfiguration(bootstrapServers: [cluster.bootstrapServers])
-        configuration["log_level"] = "0"
+        var configuration = cluster.configuration()
         configuration.messageTimeout = .milliseconds(1000)
         let producer = try KafkaProducer(configuration: configuration)
         _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "per-message-down", value: "warm-up"))
