@@ -110,11 +110,19 @@ public struct KafkaConsumerMessage: Sendable {
 /// with no per-message allocation.
 public struct KafkaConsumerBatch: RandomAccessCollection, Sendable {
     let storage: RDKafkaMessageBatch
+    /// The messages of `storage` this batch holds (a batch a message loop left unfinished
+    /// continues after the messages it handed out).
+    let range: Range<Int>
+
+    init(storage: RDKafkaMessageBatch, range: Range<Int>? = nil) {
+        self.storage = storage
+        self.range = range ?? 0..<storage.count
+    }
 
     public var startIndex: Int { 0 }
-    public var endIndex: Int { storage.count }
+    public var endIndex: Int { range.count }
     public subscript(position: Int) -> KafkaConsumerMessage {
-        precondition(position >= 0 && position < storage.count, "index out of range")
-        return KafkaConsumerMessage(batch: storage, index: position)
+        precondition(position >= 0 && position < range.count, "index out of range")
+        return KafkaConsumerMessage(batch: storage, index: range.lowerBound + position)
     }
 }

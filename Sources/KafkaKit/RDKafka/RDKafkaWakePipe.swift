@@ -35,11 +35,14 @@ final class RDKafkaWakePipe: @unchecked Sendable {
         _ = write(writeEnd, &byte, 1)  // a full pipe is already readable: nothing lost
     }
 
-    /// Sleeps until woken or `milliseconds` pass, then empties the pipe.
-    func wait(milliseconds: Int32) {
+    /// Sleeps until woken or `milliseconds` pass, then empties the pipe. `true` if it was
+    /// woken, `false` if the time passed.
+    @discardableResult
+    func wait(milliseconds: Int32) -> Bool {
         var fd = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-        _ = poll(&fd, 1, milliseconds)
+        let ready = poll(&fd, 1, milliseconds) > 0
         var sink: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         while withUnsafeMutableBytes(of: &sink, { read(readEnd, $0.baseAddress, $0.count) }) > 0 {}
+        return ready
     }
 }

@@ -22,10 +22,17 @@ public import ServiceLifecycle
 /// }
 /// ```
 ///
-/// At-least-once processing: set `enable.auto.offset.store=false`, and call
-/// ``storeOffset(_:)`` once a message is processed; auto-commit then commits only processed
-/// offsets. (With the default `true`, librdkafka stores offsets when messages are taken from
-/// it, which is up to ``KafkaConfiguration/consumerBatchSize`` messages ahead of you.)
+/// Delivery: at-least-once by default. KafkaKit turns librdkafka's offset store
+/// (`enable.auto.offset.store`) off and stores a record's offset once you have moved past it —
+/// asked for the next record after a batch, committed, or closed the consumer after it — so
+/// auto-commit never commits a record you were not handed, and a crash re-delivers at most the
+/// batch you were in (proven by `ConsumerAtLeastOnceTests`). `break` out of a loop and a later
+/// loop continues with the next record; the records you did not get are neither lost nor
+/// committed. To decide yourself what is processed, set `enable.auto.offset.store=false` and
+/// call ``storeOffset(_:)`` after processing each message.
+///
+/// Handing a record to your loop counts as polling for `max.poll.interval.ms`: a slow record
+/// handler keeps its partitions as long as it moves on within the interval.
 ///
 /// Defaults that differ from librdkafka's: `fetch.queue.backoff.ms=10` (librdkafka's 1000 ms
 /// stalls a fast consumer for a second each time its local queue reached
@@ -45,17 +52,15 @@ public import ServiceLifecycle
 public final class KafkaConsumer: Sendable, Service {
     let core: RDKafkaConsumerCore
 
-    /// Rebalances, commit results, errors and statistics. Holds the newest 1 024 events if
-    /// nobody reads it.
-    public let events: AsyncStream<KafkaConsumerEvent>
+    /// Rebalances, commit results, errors and statistics. Kept only while you iterate it,
+    /// then bounded with back-pressure; otherwise logged (see ``KafkaConsumerEvents``).
+    public var events: KafkaConsumerEvents { KafkaConsumerEvents(buffer: core.events) }
 
     /// Creates a consumer of the group named by the `group.id` property.
     ///
     /// - Throws: ``KafkaError`` naming a property librdkafka rejected, or `group.id` if missing.
     public init(configuration: KafkaConfiguration, logger: Logger = KafkaConsumer.defaultLogger) throws {
-        let (events, continuation) = AsyncStream.makeStream(of: KafkaConsumerEvent.self, bufferingPolicy: .bufferingNewest(1024))
-        self.events = events
-        self.core = try RDKafkaConsumerCore(configuration: configuration, logger: logger, events: continuation)
+        self.core = try RDKafkaConsumerCore(configuration: configuration, logger: logger)
         core.start()
     }
 
@@ -100,7 +105,8 @@ public final class KafkaConsumer: Sendable, Service {
 
     // MARK: Messages
 
-    /// The consumed messages, one at a time. Ends when the consumer is closed.
+    /// The consumed messages, one at a time. Ends when the consumer is closed. Every loop
+    /// continues where the last one stopped.
     public var messages: KafkaConsumerMessages { KafkaConsumerMessages(core: core) }
 
     /// The consumed messages in the batches librdkafka delivered. Ends when the consumer is closed.
@@ -133,15 +139,19 @@ public final class KafkaConsumer: Sendable, Service {
         try await commitBlocking(offsets)
     }
 
-    /// Commits the stored offsets of every assigned partition (all consumed messages, with
-    /// auto offset store) and waits for the answer. Nothing to commit is not an error.
+    /// Commits the stored offsets of every assigned partition and waits for the answer:
+    /// by default every record handed to the application so far (calling this says you are
+    /// done with them); with `enable.auto.offset.store=false`, what you stored. Nothing to
+    /// commit is not an error.
     public func commitConsumed() async throws {
+        core.storeOutstanding()
         try await commitBlocking(nil)
     }
 
     /// Starts a commit of these offsets (or, with `nil`, of all stored offsets) and returns at
     /// once; the result arrives as ``KafkaConsumerEvent/offsetsCommitted(_:_:)``.
     public func commitAsync(_ offsets: [KafkaTopicPartition]? = nil) throws {
+        if offsets == nil { core.storeOutstanding() }
         let list = offsets.map(RDKafkaTopicPartitionList.make)
         defer { if let list { rd_kafka_topic_partition_list_destroy(list) } }
         let err = rd_kafka_commit(handle, list, 1)
@@ -202,7 +212,8 @@ public final class KafkaConsumer: Sendable, Service {
     }
 
     /// How far this consumer is behind in each assigned partition: the high watermark minus
-    /// its position (or, before it has read anything, minus the committed offset).
+    /// its position (or, before it has read anything, minus the committed offset; with
+    /// neither, minus where `auto.offset.reset` will start it).
     public func lag(timeout: Duration = .seconds(10)) async throws -> [KafkaPartitionLag] {
         let assigned = try assignment()
         let positions = try position(assigned)
@@ -213,7 +224,7 @@ public final class KafkaConsumer: Sendable, Service {
             let (low, high) = try await watermarks(topic: p.topic, partition: p.partition, timeout: timeout)
             var from = p.offset
             if from < 0 { from = committed.first { $0.topic == p.topic && $0.partition == p.partition }?.offset ?? -1 }
-            if from < 0 { from = low }
+            if from < 0 { from = core.startsAtEnd ? high : low }
             result.append(KafkaPartitionLag(topic: p.topic, partition: p.partition, position: from, highWatermark: high))
         }
         return result
@@ -256,8 +267,10 @@ public final class KafkaConsumer: Sendable, Service {
 
     // MARK: Lifecycle
 
-    /// Stops taking messages, commits final offsets (with auto-commit), leaves the group, and
-    /// ends ``messages``/``batches`` after what was already taken, and ``events``.
+    /// Stops handing out messages, stores the offsets of what was handed out, commits them
+    /// (with auto-commit), leaves the group, and ends ``messages``, ``batches`` and ``events``.
+    /// Records taken from librdkafka but not handed out are not committed. A loop reading
+    /// in another task gets no further record (at most the one it was being handed).
     public func close() async {
         let core = self.core
         await runBlocking { core.stopBlocking() }
