@@ -110,9 +110,18 @@ let package = Package(
             dependencies: ["KafkaCLI", "KafkaKit", "KafkaKitEvents", "KafkaKitTestSupport"],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "KafkaKitTestConsumer",
+            dependencies: ["KafkaKit"],
+            path: "Tests/KafkaKitTestConsumer",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "KafkaKitIntegrationTests",
-            dependencies: ["KafkaKit", "KafkaKitTestSupport", "CLibrdkafka", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "KafkaKit", "KafkaKitTestSupport", "CLibrdkafka", "KafkaKitTestConsumer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
     ],
