@@ -14,7 +14,7 @@ build: bootstrap
 	swift build $(SWIFT_BUILD_FLAGS)
 
 # Start the local broker unless one runs, then the main job: the `kafka` command walk-through
-# (examples/kafka.conf; status, a test send, 100 000 lines produced and consumed back).
+# (Examples/kafka.conf; status, a test send, 100 000 lines produced and consumed back).
 run: bootstrap
 	@scripts/broker status >/dev/null 2>&1 || scripts/broker start >/dev/null
 	swift build -c release --product kafka

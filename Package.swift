@@ -14,7 +14,6 @@ let package = Package(
         .library(name: "KafkaKitConnections", targets: ["KafkaKitConnections"]),
         .library(name: "KafkaKitEvents", targets: ["KafkaKitEvents"]),
         .executable(name: "kafka", targets: ["KafkaCLI"]),
-        .executable(name: "QuickStart", targets: ["QuickStart"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

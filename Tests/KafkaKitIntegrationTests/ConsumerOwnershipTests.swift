@@ -215,6 +215,20 @@ struct ConsumerOwnershipTests {
         #expect(rest == Array(Int64(first.count)..<Int64(total)))
     }
 
+    @Test("lag before reading with auto.offset.reset=latest is 0, with earliest the whole partition")
+    func lagBeforeReading() async throws {
+        let topic = try await Self.topicWithRecords(10)
+        for (reset, expected) in [("latest", Int64(0)), ("earliest", Int64(10))] {
+            var configuration = try Self.configuration()
+            configuration["auto.offset.reset"] = reset
+            let consumer = try KafkaConsumer(configuration: configuration)
+            try consumer.assign([KafkaTopicPartition(topic: topic, partition: 0)])
+            let lag = try await consumer.lag()
+            await consumer.close()
+            #expect(lag.map(\.lag) == [expected], "auto.offset.reset=\(reset)")
+        }
+    }
+
     @Test("10 ms per record with max.poll.interval.ms=7000: the member keeps its partition, each record once")
     func slowHandlerKeepsPartition() async throws {
         let total = 1100  // more than a batch: 11 s of work, past the interval
