@@ -31,7 +31,7 @@ struct ReadmeExampleTests {
         configuration["group.id"] = "billing-\(UUID().uuidString)"
         configuration["auto.offset.reset"] = "earliest"
         configuration["session.timeout.ms"] = "6000"
-        configuration["enable.auto.offset.store"] = "false"  // at-least-once: store after processing
+        configuration["enable.auto.offset.store"] = "false"  // optional: you say what is processed
         let consumer = try KafkaConsumer(configuration: configuration)
         try consumer.subscribe(topics: [topic])
         @Sendable func process(_ consumer: KafkaConsumer) async throws -> Int64 {  // nonisolated: no main-actor hop per message
