@@ -12,6 +12,9 @@ public import Synchronization
 /// Unless you store offsets yourself (`enable.auto.offset.store=false`), asking for the next
 /// record marks the ones before it as processed, a batch at a time, and closing the consumer
 /// marks what it handed you (at-least-once: a crash re-delivers at most the batch you were in).
+///
+/// A task cancelled while iterating ends its loop at the next batch boundary (the records of
+/// the batch it holds are still handed out, so none is lost).
 public struct KafkaConsumerMessages: AsyncSequence, Sendable {
     public typealias Element = KafkaConsumerMessage
     public typealias Failure = Never
@@ -23,6 +26,15 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         @usableFromInline var lease: RDKafkaConsumerLease?
 
         init(core: RDKafkaConsumerCore) { self.reader = RDKafkaConsumerReader(core: core) }
+
+        /// How many records the next calls return without suspending. When it is 0, the next
+        /// call may wait for records — and, by default, marks every record handed out so far
+        /// as processed (their offsets are stored for the next commit). A program that
+        /// buffers its output flushes it then, so that nothing committed is unwritten.
+        public var bufferedCount: Int {
+            guard let lease else { return 0 }
+            return Swift.max(0, lease.limit.load(ordering: .relaxed) - lease.handed.load(ordering: .relaxed))
+        }
 
         /// Inlinable: within a batch the caller's loop does two loads, a store and a retain.
         @inlinable
