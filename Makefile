@@ -35,7 +35,8 @@ test: bootstrap
 	if [ $$started = 1 ]; then scripts/broker stop >/dev/null; fi; \
 	exit $$status
 
-# Throughput and latency against a C program on the same librdkafka and broker.
+# Throughput, sendAndWait latency, CPU per record and peak RSS against C programs (and kcat) on
+# the same librdkafka and broker; BENCH_* settings (scripts/bench) pass through, e.g. BENCH_COUNT.
 bench: bootstrap
 	@started=0; \
 	if ! scripts/broker status >/dev/null 2>&1; then scripts/broker start >/dev/null && started=1; fi; \

@@ -10,9 +10,12 @@
  * subscribed, nothing committed) in batches from the consumer queue, and
  * prints exactly one line to stdout (the format scripts/bench parses):
  *
- *   mode=consume msgs=N bytes=N seconds=S msgs_per_s=N peak_rss_kb=N
+ *   mode=consume msgs=N bytes=N seconds=S msgs_per_s=N cpu_user_us=N
+ *   cpu_sys_us=N peak_rss_kb=N
  *
- * The clock runs from the first record received to the COUNT-th. Diagnostics
+ * The clock runs from the first record received to the COUNT-th; the CPU
+ * times (getrusage(RUSAGE_SELF), every thread) cover the same span, and
+ * peak_rss_kb is ru_maxrss of the whole run. Diagnostics
  * go to stderr. Exit status: 0 done, 1 failure (including 30 s without a
  * record), 2 usage.
  *
@@ -79,6 +82,24 @@ static long peak_rss_kb(void) {
         if (getrusage(RUSAGE_SELF, &ru) != 0)
                 return -1;
         return ru.ru_maxrss;
+}
+
+/* CPU time the process (every thread, librdkafka's included) has used. */
+struct cpu_time {
+        int64_t user_us;
+        int64_t sys_us;
+};
+
+static struct cpu_time cpu_now(void) {
+        struct rusage ru;
+        struct cpu_time t = {-1, -1};
+        if (getrusage(RUSAGE_SELF, &ru) == 0) {
+                t.user_us = (int64_t)ru.ru_utime.tv_sec * 1000000 +
+                            ru.ru_utime.tv_usec;
+                t.sys_us = (int64_t)ru.ru_stime.tv_sec * 1000000 +
+                           ru.ru_stime.tv_usec;
+        }
+        return t;
 }
 
 static void conf_set(rd_kafka_conf_t *conf, const char *name,
@@ -198,6 +219,7 @@ static int run_consume(const char *brokers, const char *topic, long count) {
         long read = 0, errors = 0;
         unsigned long long bytes = 0;
         int64_t start_ns = 0, end_ns = 0, progress_ns;
+        struct cpu_time cpu_start = {0, 0}, cpu_end = {0, 0};
         double seconds;
         int partitions, status = 0;
 
@@ -248,10 +270,14 @@ static int run_consume(const char *brokers, const char *topic, long count) {
                         /* The first batch sets the start: the clock
                          * measures reading, not connecting and fetching
                          * the first record. */
-                        if (before == 0)
-                                start_ns = t;
-                        if (read == count)
-                                end_ns = t;
+                        if (before == 0) {
+                                start_ns  = t;
+                                cpu_start = cpu_now();
+                        }
+                        if (read == count) {
+                                end_ns  = t;
+                                cpu_end = cpu_now();
+                        }
                         progress_ns = t;
                 } else if (t - progress_ns >= STALL_NS) {
                         fprintf(stderr,
@@ -269,9 +295,12 @@ static int run_consume(const char *brokers, const char *topic, long count) {
         if (status == 0) {
                 seconds = (double)(end_ns - start_ns) / 1e9;
                 printf("mode=consume msgs=%ld bytes=%llu seconds=%.3f "
-                       "msgs_per_s=%.0f peak_rss_kb=%ld\n",
+                       "msgs_per_s=%.0f cpu_user_us=%lld cpu_sys_us=%lld "
+                       "peak_rss_kb=%ld\n",
                        read, bytes, seconds,
                        seconds > 0 ? (double)read / seconds : 0.0,
+                       (long long)(cpu_end.user_us - cpu_start.user_us),
+                       (long long)(cpu_end.sys_us - cpu_start.sys_us),
                        peak_rss_kb());
                 fflush(stdout);
                 if (errors)

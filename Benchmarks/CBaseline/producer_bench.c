@@ -13,7 +13,10 @@
  * the status to the report function, then frees the job.
  *
  * Each mode prints exactly one line to stdout (the format scripts/bench
- * parses); diagnostics go to stderr.
+ * parses); diagnostics go to stderr. Besides its rate or latencies, the line
+ * carries cpu_user_us= and cpu_sys_us= (getrusage(RUSAGE_SELF), all threads,
+ * over the measured phase only: the same span as the clock, warm-up and
+ * teardown excluded) and peak_rss_kb= (ru_maxrss of the whole run).
  *
  * Build:
  *   cc -O2 -o Benchmarks/CBaseline/bin/producer_bench \
@@ -79,6 +82,24 @@ static long peak_rss_kb(void) {
         if (getrusage(RUSAGE_SELF, &ru) != 0)
                 return -1;
         return ru.ru_maxrss;
+}
+
+/* CPU time the process (every thread, librdkafka's included) has used. */
+struct cpu_time {
+        int64_t user_us;
+        int64_t sys_us;
+};
+
+static struct cpu_time cpu_now(void) {
+        struct rusage ru;
+        struct cpu_time t = {-1, -1};
+        if (getrusage(RUSAGE_SELF, &ru) == 0) {
+                t.user_us = (int64_t)ru.ru_utime.tv_sec * 1000000 +
+                            ru.ru_utime.tv_usec;
+                t.sys_us = (int64_t)ru.ru_stime.tv_sec * 1000000 +
+                           ru.ru_stime.tv_usec;
+        }
+        return t;
 }
 
 static void conf_set(rd_kafka_conf_t *conf, const char *name,
@@ -199,6 +220,7 @@ static int run_produce(const char *mode, const char *brokers, const char *topic,
         size_t vu_cnt = with_jobs ? 5 : 4;
         void *payload;
         int64_t start_ns;
+        struct cpu_time cpu_start, cpu_end;
         double seconds;
         long i;
 
@@ -227,7 +249,8 @@ static int run_produce(const char *mode, const char *brokers, const char *topic,
         vus[4].vtype      = RD_KAFKA_VTYPE_OPAQUE;
         vus[4].u.ptr      = NULL;
 
-        start_ns = now_ns();
+        cpu_start = cpu_now();
+        start_ns  = now_ns();
         for (i = 0; i < count; i++) {
                 struct publish_job *job = NULL;
                 if (with_jobs) {
@@ -270,13 +293,16 @@ static int run_produce(const char *mode, const char *brokers, const char *topic,
         /* flush may return on its timeout with reports still due. */
         while (st.delivered + st.failed < count)
                 rd_kafka_flush(rk, 1000);
+        cpu_end = cpu_now();
 
         seconds = (double)(st.end_ns - start_ns) / 1e9;
         printf("mode=%s msgs=%ld delivered=%ld failed=%ld "
-               "seconds=%.3f msgs_per_s=%.0f peak_rss_kb=%ld\n",
+               "seconds=%.3f msgs_per_s=%.0f cpu_user_us=%" PRId64
+               " cpu_sys_us=%" PRId64 " peak_rss_kb=%ld\n",
                mode, count, st.delivered, st.failed, seconds,
                seconds > 0 ? (double)st.delivered / seconds : 0.0,
-               peak_rss_kb());
+               cpu_end.user_us - cpu_start.user_us,
+               cpu_end.sys_us - cpu_start.sys_us, peak_rss_kb());
         fflush(stdout);
 
         rd_kafka_destroy(rk);
@@ -368,6 +394,7 @@ static int run_latency(const char *brokers, const char *topic, long count) {
         char payload[LATENCY_PAYLOAD_SIZE];
         rd_kafka_vu_t vus[5];
         int64_t *lat_ns;
+        struct cpu_time cpu_start, cpu_end;
         rd_kafka_t *rk;
         long i;
 
@@ -402,6 +429,7 @@ static int run_latency(const char *brokers, const char *topic, long count) {
                 return 1;
         }
 
+        cpu_start = cpu_now();
         for (i = 0; i < count; i++) {
                 int64_t ns = produce_and_wait(rk, &st, vus, 5, (uintptr_t)i + 1);
                 if (ns < 0) {
@@ -411,12 +439,16 @@ static int run_latency(const char *brokers, const char *topic, long count) {
                 }
                 lat_ns[i] = ns;
         }
+        cpu_end = cpu_now();
 
         qsort(lat_ns, (size_t)count, sizeof(*lat_ns), cmp_i64);
         printf("mode=latency msgs=%ld p50_us=%" PRId64 " p99_us=%" PRId64
+               " cpu_user_us=%" PRId64 " cpu_sys_us=%" PRId64
                " peak_rss_kb=%ld\n",
                count, (percentile(lat_ns, count, 50) + 500) / 1000,
-               (percentile(lat_ns, count, 99) + 500) / 1000, peak_rss_kb());
+               (percentile(lat_ns, count, 99) + 500) / 1000,
+               cpu_end.user_us - cpu_start.user_us,
+               cpu_end.sys_us - cpu_start.sys_us, peak_rss_kb());
         fflush(stdout);
 
         rd_kafka_destroy(rk);

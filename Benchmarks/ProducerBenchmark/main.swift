@@ -9,7 +9,11 @@
 //   ProducerBenchmark concurrent BROKERS TOPIC COUNT TASKS  sendAndWait from TASKS concurrent tasks
 //   ProducerBenchmark latency    BROKERS TOPIC COUNT        sendAndWait one at a time, linger.ms=0
 //
-// Each prints one line: mode=... msgs=... [delivered= failed= seconds= msgs_per_s= | p50_us= p99_us=] peak_rss_kb=...
+// Each prints one line: mode=... msgs=... [delivered= failed= seconds= msgs_per_s= | p50_us= p99_us=]
+// cpu_user_us=... cpu_sys_us=... peak_rss_kb=...
+// The CPU times are getrusage(RUSAGE_SELF) (every thread, librdkafka's included) over the measured
+// phase only, the span the clock times (warm-up, producer set-up and shutdown excluded), as in
+// Benchmarks/CBaseline/producer_bench.c; peak_rss_kb is ru_maxrss of the whole run.
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -22,6 +26,8 @@ import KafkaKitEvents
 func usage() -> Never {
     FileHandle.standardError.write(Data("""
         usage: ProducerBenchmark throughput BROKERS TOPIC COUNT SIZE
+               ProducerBenchmark handler BROKERS TOPIC COUNT SIZE
+               ProducerBenchmark publish BROKERS TOPIC COUNT SIZE
                ProducerBenchmark concurrent BROKERS TOPIC COUNT TASKS
                ProducerBenchmark latency BROKERS TOPIC COUNT
 
@@ -33,6 +39,25 @@ func peakRSSKilobytes() -> Int {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return usage.ru_maxrss
+}
+
+/// CPU time the process (every thread) has used so far, in microseconds.
+struct CPUTime {
+    var user: Int
+    var system: Int
+
+    static func now() -> CPUTime {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return CPUTime(
+            user: usage.ru_utime.tv_sec * 1_000_000 + usage.ru_utime.tv_usec,
+            system: usage.ru_stime.tv_sec * 1_000_000 + usage.ru_stime.tv_usec)
+    }
+
+    /// The result-line fields for the span from `start` to `self`.
+    func fields(since start: CPUTime) -> String {
+        "cpu_user_us=\(user - start.user) cpu_sys_us=\(system - start.system)"
+    }
 }
 
 func seconds(_ duration: Duration) -> Double {
@@ -82,10 +107,10 @@ final class Counts: Sendable {
     }
 }
 
-/// Prints a run's result line, then exits with its status.
-func finish(_ mode: String, count: Int, delivered: Int, failed: Int, elapsed: Double) -> Never {
+/// Prints a run's result line, then exits with its status. `cpu` is the measured phase's span.
+func finish(_ mode: String, count: Int, delivered: Int, failed: Int, elapsed: Double, cpu: (start: CPUTime, end: CPUTime)) -> Never {
     print("mode=\(mode) msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
-        + "msgs_per_s=\(Int(Double(count) / elapsed)) peak_rss_kb=\(peakRSSKilobytes())")
+        + "msgs_per_s=\(Int(Double(count) / elapsed)) \(cpu.end.fields(since: cpu.start)) peak_rss_kb=\(peakRSSKilobytes())")
     exit(failed == 0 ? 0 : 1)
 }
 
@@ -125,12 +150,14 @@ case "throughput":
         }
         return (delivered, failed)
     }
+    let cpuStart = CPUTime.now()
     let start = ContinuousClock.now
     try await sendAll(producer, record, count: count)
     let (delivered, failed) = await reports.value
     let elapsed = seconds(ContinuousClock.now - start)
+    let cpuEnd = CPUTime.now()
     await producer.shutdown()
-    finish("throughput", count: count, delivered: delivered, failed: failed, elapsed: elapsed)
+    finish("throughput", count: count, delivered: delivered, failed: failed, elapsed: elapsed, cpu: (cpuStart, cpuEnd))
 
 case "handler":
     guard args.count == 6, let size = Int(args[5]), size >= 0 else { usage() }
@@ -142,12 +169,15 @@ case "handler":
         counts.add(delivered: batch.count - failed, failed: failed)
     }
     let record = KafkaProducerRecord(topic: topic, value: [UInt8](repeating: 0x61, count: size))
+    let cpuStart = CPUTime.now()
     let start = ContinuousClock.now
     try await sendAll(producer, record, count: count)
     await counts.wait()
     let elapsed = seconds(ContinuousClock.now - start)
+    let cpuEnd = CPUTime.now()
     await producer.shutdown()
-    finish("handler", count: count, delivered: counts.totals.delivered, failed: counts.totals.failed, elapsed: elapsed)
+    finish("handler", count: count, delivered: counts.totals.delivered, failed: counts.totals.failed, elapsed: elapsed,
+           cpu: (cpuStart, cpuEnd))
 
 case "publish":
     guard args.count == 6, let size = Int(args[5]), size >= 0 else { usage() }
@@ -157,20 +187,24 @@ case "publish":
     let publisher = try KafkaEventPublisher(brokers: [KafkaBrokerSpec(id: "bench", socket: socket)])
     let counts = Counts(target: count)
     let payload = [UInt8](repeating: 0x61, count: size)
+    let cpuStart = CPUTime.now()
     let start = ContinuousClock.now
     try await publishAll(publisher, payload, count: count) { report in
         counts.add(delivered: report.isDelivered ? 1 : 0, failed: report.isDelivered ? 0 : 1)
     }
     await counts.wait()
     let elapsed = seconds(ContinuousClock.now - start)
+    let cpuEnd = CPUTime.now()
     await publisher.shutdown()
-    finish("publish", count: count, delivered: counts.totals.delivered, failed: counts.totals.failed, elapsed: elapsed)
+    finish("publish", count: count, delivered: counts.totals.delivered, failed: counts.totals.failed, elapsed: elapsed,
+           cpu: (cpuStart, cpuEnd))
 
 case "concurrent":
     guard args.count == 6, let tasks = Int(args[5]), tasks > 0 else { usage() }
     let producer = try KafkaProducer(configuration: configuration)
     let record = KafkaProducerRecord(topic: topic, value: [UInt8](repeating: 0x61, count: 100))
     _ = try await producer.sendAndWait(record)  // metadata and connection set-up excluded
+    let cpuStart = CPUTime.now()
     let start = ContinuousClock.now
     let (delivered, failed) = await withTaskGroup(of: (Int, Int).self) { group in
         for task in 0..<tasks {
@@ -197,8 +231,9 @@ case "concurrent":
         return total
     }
     let elapsed = seconds(ContinuousClock.now - start)
+    let cpuEnd = CPUTime.now()
     await producer.shutdown()
-    finish("concurrent", count: count, delivered: delivered, failed: failed, elapsed: elapsed)
+    finish("concurrent", count: count, delivered: delivered, failed: failed, elapsed: elapsed, cpu: (cpuStart, cpuEnd))
 
 case "latency":
     configuration.linger = .zero
@@ -208,17 +243,19 @@ case "latency":
     var latencies: [Int] = []
     latencies.reserveCapacity(count)
     let clock = ContinuousClock()
+    let cpuStart = CPUTime.now()
     for _ in 0..<count {
         let start = clock.now
         _ = try await producer.sendAndWait(record)
         let elapsed = clock.now - start
         latencies.append(Int(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000))
     }
+    let cpuEnd = CPUTime.now()
     await producer.shutdown()
     latencies.sort()
     let p50 = latencies[latencies.count / 2]
     let p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
-    print("mode=latency msgs=\(count) p50_us=\(p50) p99_us=\(p99) peak_rss_kb=\(peakRSSKilobytes())")
+    print("mode=latency msgs=\(count) p50_us=\(p50) p99_us=\(p99) \(cpuEnd.fields(since: cpuStart)) peak_rss_kb=\(peakRSSKilobytes())")
 
 default:
     usage()
