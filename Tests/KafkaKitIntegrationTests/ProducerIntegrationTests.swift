@@ -152,6 +152,20 @@ struct ProducerIntegrationTests {
         await producer.shutdown(timeout: .zero)
     }
 
+    @Test("the README pattern — break out of the events, then 70 000 sends — shuts down within its timeout")
+    func readmePatternThenManySends() async throws {
+        let topic = TestBroker.freshTopic("readme-many")
+        let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration())
+        let id = try await producer.send(KafkaProducerRecord(topic: topic, key: "42", value: "paid"))
+        try await returnsWithin(seconds: 60) {
+            for await case .deliveryReports(let reports) in events where reports.contains(where: { $0.id == id }) { break }
+        }
+        for i in 0..<70_000 { _ = try await producer.send(KafkaProducerRecord(topic: topic, value: "m\(i)")) }
+        try await returnsWithin(seconds: 60) { await producer.shutdown(timeout: .seconds(5)) }
+        #expect(producer.deliveredCount + producer.failedCount == 70_001, "every message has its outcome")
+        #expect(producer.outputQueueLength == 0)
+    }
+
     @Test("statistics JSON arrives as events when an interval is set")
     func statistics() async throws {
         var configuration = try configuration()
@@ -167,6 +181,23 @@ struct ProducerIntegrationTests {
         #expect(object?["client_id"] as? String == "kafkakit-tests")
         await producer.shutdown()
     }
+}
+
+/// Fails with ``DeadlineExceeded`` if `body` has not returned within `seconds`, even if it
+/// never returns (``withDeadline(seconds:_:)`` waits for its body).
+private func returnsWithin<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
+        let pending = Mutex<CheckedContinuation<Result<T, any Error>, Never>?>(continuation)
+        @Sendable func finish(_ result: Result<T, any Error>) { pending.withLock { $0.take() }?.resume(returning: result) }
+        Task {
+            do { finish(.success(try await body())) } catch { finish(.failure(error)) }
+        }
+        Task {
+            try? await Task.sleep(for: .seconds(seconds))
+            finish(.failure(DeadlineExceeded(seconds: seconds)))
+        }
+    }
+    return try result.get()
 }
 
 /// Log lines captured from a `Logger`.
