@@ -185,19 +185,32 @@ struct ProducerIntegrationTests {
 
 /// Fails with ``DeadlineExceeded`` if `body` has not returned within `seconds`, even if it
 /// never returns (``withDeadline(seconds:_:)`` waits for its body).
+@discardableResult
 private func returnsWithin<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
-        let pending = Mutex<CheckedContinuation<Result<T, any Error>, Never>?>(continuation)
-        @Sendable func finish(_ result: Result<T, any Error>) { pending.withLock { $0.take() }?.resume(returning: result) }
+        let once = ResumeOnce(continuation)
         Task {
-            do { finish(.success(try await body())) } catch { finish(.failure(error)) }
+            do { once.resume(.success(try await body())) } catch { once.resume(.failure(error)) }
         }
         Task {
             try? await Task.sleep(for: .seconds(seconds))
-            finish(.failure(DeadlineExceeded(seconds: seconds)))
+            once.resume(.failure(DeadlineExceeded(seconds: seconds)))
         }
     }
     return try result.get()
+}
+
+/// A continuation resumed by whichever comes first.
+private final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Result<T, any Error>, Never>?>
+
+    init(_ continuation: CheckedContinuation<Result<T, any Error>, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(_ result: Result<T, any Error>) {
+        continuation.withLock { $0.take() }?.resume(returning: result)
+    }
 }
 
 /// Log lines captured from a `Logger`.

@@ -10,7 +10,8 @@ struct ProducerEventBufferStateMachineTests {
 
     func reading(capacity: Int = 10) -> Machine {
         var machine = Machine(capacity: capacity)
-        #expect(machine.makeReader())
+        let isReader = machine.makeReader()
+        #expect(isReader)
         return machine
     }
 
@@ -20,7 +21,8 @@ struct ProducerEventBufferStateMachineTests {
         guard case .buffered = machine.push("a", weight: 1, droppableWhenFull: false) else { Issue.record("a"); return }
         guard case .buffered = machine.push("b", weight: 2, droppableWhenFull: false) else { Issue.record("b"); return }
         #expect(machine.weight == 3 && machine.count == 2)
-        #expect(machine.makeReader())
+        let isReader = machine.makeReader()
+        #expect(isReader)
         guard case .resume(1, "a", spaceFreed: false) = machine.next(1) else { Issue.record("first"); return }
         guard case .resume(2, "b", spaceFreed: false) = machine.next(2) else { Issue.record("second"); return }
         #expect(machine.weight == 0)
@@ -29,9 +31,11 @@ struct ProducerEventBufferStateMachineTests {
     @Test("only the first iterator reads")
     func oneReader() {
         var machine = reading()
-        #expect(!machine.makeReader())
+        let second = machine.makeReader()
+        #expect(!second)
         _ = machine.readerGone()
-        #expect(!machine.makeReader(), "not even after the first has gone")
+        let afterGone = machine.makeReader()
+        #expect(!afterGone, "not even after the first has gone")
     }
 
     @Test("reading → waiting on an empty buffer; a push goes straight to the waiting reader")
@@ -90,12 +94,14 @@ struct ProducerEventBufferStateMachineTests {
     func finish() {
         var waiting = reading()
         _ = waiting.next(4)
-        #expect(waiting.finish() == 4)
+        let resumed = waiting.finish()
+        #expect(resumed == 4)
         guard case .resume(5, nil, _) = waiting.next(5) else { Issue.record("end"); return }
 
         var buffered = reading()
         _ = buffered.push("last", weight: 1, droppableWhenFull: false)
-        #expect(buffered.finish() == nil)
+        let nothingWaiting = buffered.finish()
+        #expect(nothingWaiting == nil)
         guard case .resume(1, "last", _) = buffered.next(1) else { Issue.record("last"); return }
         guard case .resume(2, nil, _) = buffered.next(2) else { Issue.record("end"); return }
         guard case .discarded = buffered.push("too late", weight: 1, droppableWhenFull: false) else { Issue.record("after finish"); return }

@@ -61,9 +61,11 @@ struct ProducerStateMachineTests {
         var machine = Machine()
         waiting(&machine, "a", until: later)
         waiting(&machine, "b", until: later)
-        #expect(Set(machine.queueSpaceFreed()) == ["a", "b"])
+        let retried = machine.queueSpaceFreed()
+        #expect(Set(retried) == ["a", "b"])
         #expect(!machine.hasWaiters)
-        #expect(machine.queueSpaceFreed().isEmpty)
+        let again = machine.queueSpaceFreed()
+        #expect(again.isEmpty)
     }
 
     @Test("running: only the waiters whose deadline passed are resumed")
@@ -71,10 +73,13 @@ struct ProducerStateMachineTests {
         var machine = Machine()
         waiting(&machine, "soon", until: now + .seconds(1))
         waiting(&machine, "late", until: later)
-        #expect(machine.deadlinesPassed(now: now).isEmpty)
-        #expect(machine.deadlinesPassed(now: now + .seconds(1)) == ["soon"])
+        let none = machine.deadlinesPassed(now: now)
+        #expect(none.isEmpty)
+        let soon = machine.deadlinesPassed(now: now + .seconds(1))
+        #expect(soon == ["soon"])
         #expect(machine.nearestDeadline == later)
-        #expect(machine.deadlinesPassed(now: later) == ["late"])
+        let late = machine.deadlinesPassed(now: later)
+        #expect(late == ["late"])
         #expect(!machine.hasWaiters)
     }
 
@@ -127,16 +132,20 @@ struct ProducerStateMachineTests {
     func flushFinished() {
         var delivered = Machine()
         _ = delivered.beginShutdown()
-        #expect(delivered.flushFinished(allDelivered: true) == .drain(purge: false))
+        let delivering = delivered.flushFinished(allDelivered: true)
+        #expect(delivering == .drain(purge: false))
         #expect(delivered.state == .draining)
 
         var timedOut = Machine()
         _ = timedOut.beginShutdown()
-        #expect(timedOut.flushFinished(allDelivered: false) == .drain(purge: true))
-        #expect(timedOut.flushFinished(allDelivered: false) == .none, "only once")
+        let purging = timedOut.flushFinished(allDelivered: false)
+        #expect(purging == .drain(purge: true))
+        let twice = timedOut.flushFinished(allDelivered: false)
+        #expect(twice == .none, "only once")
 
         var running = Machine()
-        #expect(running.flushFinished(allDelivered: true) == .none)
+        let notShuttingDown = running.flushFinished(allDelivered: true)
+        #expect(notShuttingDown == .none)
         #expect(running.state == .running)
     }
 
