@@ -35,8 +35,6 @@ final class RDKafkaProducerLifecycle: Sendable {
     /// Read before a send's attempt, so that a later wait knows what that attempt saw.
     var queueSpaceEpoch: UInt64 { spaceEpoch.load(ordering: .sequentiallyConsistent) }
 
-    var state: Machine.State { machine.withLock { $0.state } }
-
     /// Makes the poller look again at its deadlines and at the state.
     func wakePoller() { wakePipe.wake() }
 
