@@ -106,4 +106,23 @@ struct ProducerEventBufferStateMachineTests {
         guard case .resume(2, nil, _) = buffered.next(2) else { Issue.record("end"); return }
         guard case .discarded = buffered.push("too late", weight: 1, droppableWhenFull: false) else { Issue.record("after finish"); return }
     }
+
+    @Test("sequence dropped before any iterator: nobody can read, so everything is discarded")
+    func sequenceDroppedUnread() {
+        var machine = Machine(capacity: 1)
+        _ = machine.push("a", weight: 1, droppableWhenFull: false)
+        let gone = machine.sequenceDropped()
+        #expect(gone.spaceFreed && gone.resume == nil)
+        #expect(machine.isReaderGone && machine.count == 0)
+        guard case .discarded = machine.push("b", weight: 1, droppableWhenFull: false) else { Issue.record("b kept"); return }
+    }
+
+    @Test("sequence dropped while its iterator reads: the iterator decides")
+    func sequenceDroppedWhileReading() {
+        var machine = reading()
+        _ = machine.push("a", weight: 1, droppableWhenFull: false)
+        let dropped = machine.sequenceDropped()
+        #expect(dropped.resume == nil && !dropped.spaceFreed)
+        guard case .resume(1, "a", _) = machine.next(1) else { Issue.record("a lost"); return }
+    }
 }

@@ -88,6 +88,19 @@ struct ProducerShutdownTests {
         #expect(Set(reports.map(\.id)) == accepted)
     }
 
+    @Test("events of a sequence dropped unread are discarded: sends, flush and shutdown go on")
+    func sequenceDroppedUnread() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("ignored", partitions: 2)
+        var configuration = configuration(cluster)
+        configuration.eventBufferCapacity = 5
+        let (producer, _) = try KafkaProducer.makeProducerWithEvents(configuration: configuration)
+        for i in 0..<500 { _ = try await producer.send(KafkaProducerRecord(topic: "ignored", value: "m\(i)")) }
+        try await returnsWithin(seconds: 60) { try await producer.flush(timeout: .seconds(30)) }
+        #expect(producer.deliveredCount == 500)
+        try await returnsWithin(seconds: 60) { await producer.shutdown() }
+    }
+
     @Test("a reader that stalls with its iterator holds up neither awaited sends nor shutdown, and then reads every report")
     func stalledReader() async throws {
         let cluster = MockCluster()
@@ -186,7 +199,8 @@ struct ProducerShutdownTests {
         let cluster = MockCluster()
         cluster.createTopic("logs", partitions: 1)
         var configuration = configuration(cluster)
-        configuration.messageTimeout = .milliseconds(500)
+        // Long enough that the second ten are purged by the shutdown, not timed out before it.
+        configuration.messageTimeout = .seconds(2)
         configuration.shutdownTimeout = .milliseconds(100)
         let logs = ProducerLogRecorder()
         let producer = try KafkaProducer(configuration: configuration, logger: Logger(label: "test") { _ in ProducerLogHandler(logs) })

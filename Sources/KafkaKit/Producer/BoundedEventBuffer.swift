@@ -90,10 +90,21 @@ final class BoundedEventBuffer<Element: Sendable>: Sendable {
     /// The reader is gone (its iterator dropped, or its task cancelled): discard what is
     /// buffered and everything later.
     func readerGone() {
-        let action = machine.withLock { machine in
+        act(machine.withLock { machine in
             defer { publish(machine) }
             return machine.readerGone()
-        }
+        })
+    }
+
+    /// Every copy of the sequence is gone: if no iterator was made, nobody will read.
+    func sequenceDropped() {
+        act(machine.withLock { machine in
+            defer { publish(machine) }
+            return machine.sequenceDropped()
+        })
+    }
+
+    private func act(_ action: Machine.GoneAction) {
         action.resume?.resume(returning: nil)
         if action.spaceFreed { onSpace() }
     }

@@ -11,8 +11,9 @@
 /// The reader:
 /// ```
 /// notYet ──iterator made──▶ reading ◀──element──▶ waiting
-///                              │                     │
-///                              └──iterator dropped or task cancelled──▶ gone
+///   │                          │                     │
+///   │                          └──iterator dropped or task cancelled──▶ gone
+///   └──sequence dropped, no iterator made──────────────────────────────▶ gone
 /// ```
 /// Once `gone`, everything buffered and everything later is discarded: nobody will read it.
 /// Only the first iterator reads; any later one ends at once.
@@ -127,6 +128,13 @@ struct EventBufferStateMachine<Element, Reader> {
         var resume: Reader?
         /// The buffer was full: refused sends may retry.
         var spaceFreed: Bool
+    }
+
+    /// Every copy of the sequence was dropped. With no iterator made, nobody can read any
+    /// more: the reader is gone. Otherwise the iterator decides.
+    mutating func sequenceDropped() -> GoneAction {
+        guard case .notYet = reader else { return GoneAction(resume: nil, spaceFreed: false) }
+        return readerGone()
     }
 
     /// The reader's iterator was dropped, or its task cancelled: discard everything.

@@ -11,11 +11,18 @@
 /// Once the reader's iterator is gone — the loop ended by `break`, `return` or a throw, or its
 /// task was cancelled — the reader has left for good: what is buffered and every later event
 /// is discarded (failed deliveries are logged at `info`), nothing waits for a reader, and any
-/// later iterator ends at once.
+/// later iterator ends at once. The same holds once every copy of a sequence that never made
+/// an iterator is dropped.
 public struct KafkaProducerEvents: AsyncSequence, Sendable {
     public typealias Element = KafkaProducerEvent
 
     let buffer: BoundedEventBuffer<KafkaProducerEvent>
+    private let lifetime: Lifetime
+
+    init(buffer: BoundedEventBuffer<KafkaProducerEvent>) {
+        self.buffer = buffer
+        self.lifetime = Lifetime(buffer: buffer)
+    }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         let reader: Reader
@@ -31,6 +38,16 @@ public struct KafkaProducerEvents: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(reader: Reader(buffer: buffer))
+    }
+
+    /// Shared by the copies of the sequence: a sequence dropped before any iterator was made
+    /// will never be read, so its events are discarded from then on.
+    private final class Lifetime: Sendable {
+        let buffer: BoundedEventBuffer<KafkaProducerEvent>
+
+        init(buffer: BoundedEventBuffer<KafkaProducerEvent>) { self.buffer = buffer }
+
+        deinit { buffer.sequenceDropped() }
     }
 
     /// Shared by the copies of one iterator: the reader has gone when the last copy goes.
