@@ -93,7 +93,9 @@ public final class KafkaProducer: Sendable, Service {
     /// delivery report arrives later (on ``KafkaProducerEvents`` or at the event handler) with
     /// the same ID.
     ///
-    /// Returns without suspending unless librdkafka's local queue is full; then it follows
+    /// Returns without suspending unless librdkafka's local queue is full — or, for a producer
+    /// made with ``KafkaProducerEvents``, its unread reports fill
+    /// ``KafkaConfiguration/eventBufferCapacity``; then it follows
     /// ``KafkaConfiguration/queueFullPolicy`` (by default: waits up to 10 s while reports drain).
     ///
     /// - Throws: ``KafkaError`` when the record was not queued: queue full, message too large,

@@ -106,8 +106,10 @@ final class RDKafkaProducerCore: Sendable {
     @inline(__always)
     var eventBufferIsFull: Bool { events?.isFull ?? false }
 
-    /// Why a fire-and-forget send is refused while the event buffer is full.
+    /// Why a fire-and-forget send is refused while the event buffer is full (or, as for every
+    /// send, that the producer is shut down).
     func eventBufferFullError(topic: String) -> KafkaError {
+        if isStopping { return KafkaError(code: .destroyed, message: "the producer is shut down", topic: topic) }
         var error = KafkaError(
             code: .queueFull,
             message: "the producer's event buffer is full: KafkaProducerEvents is not read fast enough",
