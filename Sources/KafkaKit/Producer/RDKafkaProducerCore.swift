@@ -75,7 +75,8 @@ final class RDKafkaProducerCore: Sendable {
         self.wakePipe = wakePipe
         self.lifecycle = lifecycle
         self.events = withEvents
-            ? BoundedEventBuffer(capacity: configuration.eventBufferCapacity, onSpace: { lifecycle.queueSpaceFreed() })
+            // Weak: the event sequence may outlive the producer, and must not keep its client.
+            ? BoundedEventBuffer(capacity: configuration.eventBufferCapacity, onSpace: { [weak lifecycle] in lifecycle?.queueSpaceFreed() })
             : nil
         self.eventHandler = eventHandler
         self.wantsReports = withEvents || eventHandler != nil
@@ -84,10 +85,12 @@ final class RDKafkaProducerCore: Sendable {
     /// Starts the poller thread. It holds the core until ``stopBlocking(timeout:)`` has
     /// drained everything.
     func start() {
-        lifecycle.pollerStarted()
-        let thread = Thread { [self] in
-            pollLoop()
-            lifecycle.pollerStopped()
+        let stopped = lifecycle.pollerRunning
+        stopped.enter()
+        let hold = PollerHold(self)
+        let thread = Thread {
+            hold.run()
+            stopped.leave()
         }
         thread.name = "KafkaKit.producer"
         thread.start()
@@ -212,7 +215,7 @@ final class RDKafkaProducerCore: Sendable {
 
     // MARK: The poller
 
-    private func pollLoop() {
+    fileprivate func pollLoop() {
         var lastActivity = sendActivity.load(ordering: .relaxed)
         var deferring = false
         while true {
@@ -424,6 +427,22 @@ final class RDKafkaProducerCore: Sendable {
         }
         lifecycle.waitForPollerToStop()
         return purgedCount.load(ordering: .relaxed) - purgedBefore
+    }
+}
+
+/// The poller thread's reference to the core, dropped before the thread reports its stop. A
+/// thread keeps its closure until it ends, after shutdown has returned; had the closure held
+/// the core (and with it the client), `rd_kafka_destroy` could run there while the program,
+/// its work done, exits (see `BlockingWork` in RDKafkaClient.swift).
+private final class PollerHold: @unchecked Sendable {
+    /// Read and cleared once, by the poller thread.
+    private var core: RDKafkaProducerCore?
+
+    init(_ core: RDKafkaProducerCore) { self.core = core }
+
+    func run() {
+        core!.pollLoop()
+        core = nil
     }
 }
 

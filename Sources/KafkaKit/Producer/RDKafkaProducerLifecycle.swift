@@ -22,8 +22,9 @@ final class RDKafkaProducerLifecycle: Sendable {
     private let hasWaiters = Atomic<Bool>(false)
     private let spaceEpoch = Atomic<UInt64>(0)
     private let wakePipe: RDKafkaWakePipe
-    /// Entered when the poller starts, left when it stops.
-    private let pollerRunning = DispatchGroup()
+    /// Entered when the poller starts, left when it stops (by the poller thread, which holds
+    /// nothing else then).
+    let pollerRunning = DispatchGroup()
 
     init(wakePipe: RDKafkaWakePipe) {
         self.wakePipe = wakePipe
@@ -143,10 +144,6 @@ final class RDKafkaProducerLifecycle: Sendable {
             return .stop
         }
     }
-
-    func pollerStarted() { pollerRunning.enter() }
-
-    func pollerStopped() { pollerRunning.leave() }
 
     /// Blocks until the poller has stopped (at once if it never started).
     func waitForPollerToStop() { pollerRunning.wait() }
