@@ -82,8 +82,8 @@ final class RDKafkaProducerCore: Sendable {
         self.wantsReports = withEvents || eventHandler != nil
     }
 
-    /// Starts the poller thread. It holds the core until ``stopBlocking(timeout:)`` has
-    /// drained everything.
+    /// Starts the poller thread. It holds the core (through `PollerHold`) until it has drained
+    /// everything at shutdown, and lets go before ``stopBlocking(timeout:)`` returns.
     func start() {
         let stopped = lifecycle.pollerRunning
         stopped.enter()
