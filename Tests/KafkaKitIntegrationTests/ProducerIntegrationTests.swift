@@ -152,6 +152,20 @@ struct ProducerIntegrationTests {
         await producer.shutdown(timeout: .zero)
     }
 
+    @Test("the README pattern — break out of the events, then 70 000 sends — shuts down within its timeout")
+    func readmePatternThenManySends() async throws {
+        let topic = TestBroker.freshTopic("readme-many")
+        let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration())
+        let id = try await producer.send(KafkaProducerRecord(topic: topic, key: "42", value: "paid"))
+        try await returnsWithin(seconds: 60) {
+            for await case .deliveryReports(let reports) in events where reports.contains(where: { $0.id == id }) { break }
+        }
+        for i in 0..<70_000 { _ = try await producer.send(KafkaProducerRecord(topic: topic, value: "m\(i)")) }
+        try await returnsWithin(seconds: 60) { await producer.shutdown(timeout: .seconds(5)) }
+        #expect(producer.deliveredCount + producer.failedCount == 70_001, "every message has its outcome")
+        #expect(producer.outputQueueLength == 0)
+    }
+
     @Test("statistics JSON arrives as events when an interval is set")
     func statistics() async throws {
         var configuration = try configuration()
@@ -166,6 +180,36 @@ struct ProducerIntegrationTests {
         #expect(object?["type"] as? String == "producer")
         #expect(object?["client_id"] as? String == "kafkakit-tests")
         await producer.shutdown()
+    }
+}
+
+/// Fails with ``DeadlineExceeded`` if `body` has not returned within `seconds`, even if it
+/// never returns (``withDeadline(seconds:_:)`` waits for its body).
+@discardableResult
+private func returnsWithin<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
+        let once = ResumeOnce(continuation)
+        Task {
+            do { once.resume(.success(try await body())) } catch { once.resume(.failure(error)) }
+        }
+        Task {
+            try? await Task.sleep(for: .seconds(seconds))
+            once.resume(.failure(DeadlineExceeded(seconds: seconds)))
+        }
+    }
+    return try result.get()
+}
+
+/// A continuation resumed by whichever comes first.
+private final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Result<T, any Error>, Never>?>
+
+    init(_ continuation: CheckedContinuation<Result<T, any Error>, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(_ result: Result<T, any Error>) {
+        continuation.withLock { $0.take() }?.resume(returning: result)
     }
 }
 

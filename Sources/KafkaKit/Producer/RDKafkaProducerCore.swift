@@ -1,5 +1,4 @@
 import CLibrdkafka
-import Dispatch
 import Foundation
 import Logging
 import Synchronization
@@ -18,6 +17,11 @@ import Synchronization
 ///   queue, so reports are served whether or not anyone sends. While a fire-and-forget sender
 ///   is busy, the poller leaves the events to it and looks again each millisecond; otherwise it
 ///   sleeps until librdkafka (or a queue-full waiter's deadline) wakes it.
+///
+/// The lifecycle — running, flushing, draining, stopped — and the sends waiting for queue
+/// space are ``ProducerStateMachine``'s rules, kept by ``RDKafkaProducerLifecycle``. The
+/// poller never waits for the event sequence's reader (see ``EventBufferStateMachine``), so
+/// awaited sends and receivers get their reports, and shutdown returns, whoever reads.
 ///
 /// Each message carries a tagged `msg_opaque`: an odd value is `id << 1 | 1` for a
 /// fire-and-forget send; an even one is a retained ``KafkaDeliveryReceiver`` (an awaited send, or a send with its own handler),
@@ -38,14 +42,12 @@ final class RDKafkaProducerCore: Sendable {
     private let deliveredCount = Atomic<Int>(0)
     private let failedCount = Atomic<Int>(0)
     private let purgedCount = Atomic<Int>(0)
-    private let stopping = Atomic<Bool>(false)
-    /// Sends between their look at `stopping` and librdkafka's answer. Shutdown's poller waits
-    /// for it to reach 0, so that a send which passed the look just before shutdown still has
-    /// its message served (or purged and reported) — never queued after the poller left.
+    /// Sends between their look at ``RDKafkaProducerLifecycle/acceptsSends`` and librdkafka's
+    /// answer. The draining poller waits for it to reach 0, so that a send which passed the
+    /// look just before shutdown still has its message served (or purged and reported) —
+    /// never queued after the poller left.
     private let producing = Atomic<Int>(0)
-    private let hasQueueFullWaiters = Atomic<Bool>(false)
-    private let queueFullWaiters = Mutex(QueueFullWaiters())
-    private let pollerFinished = DispatchSemaphore(value: 0)
+    let lifecycle: RDKafkaProducerLifecycle
     /// Set while a thread takes an event from librdkafka and handles it. An atomic flag, not a
     /// `Mutex`: a failed try-lock of a `Mutex` is a system call on Linux (PI futex), and the
     /// sender tries on every send.
@@ -55,11 +57,6 @@ final class RDKafkaProducerCore: Sendable {
     private let sendActivity = Atomic<UInt64>(0)
     /// What the poller sleeps on: written when the main queue becomes non-empty, or by us.
     private let wakePipe: RDKafkaWakePipe
-
-    private struct QueueFullWaiters {
-        var nextToken = 0
-        var waiting: [Int: (deadline: DispatchTime, continuation: CheckedContinuation<Bool, Never>)] = [:]
-    }
 
     init(
         configuration: KafkaConfiguration,
@@ -73,20 +70,27 @@ final class RDKafkaProducerCore: Sendable {
             type: RD_KAFKA_PRODUCER, configuration: configuration, events: eventTypes, logger: logger)
         self.logger = logger
         self.configuration = configuration
-        self.events = withEvents ? BoundedEventBuffer(capacity: configuration.eventBufferCapacity) : nil
+        let wakePipe = try RDKafkaWakePipe(queue: RDKafkaQueue(client: client, handle: rd_kafka_queue_get_main(client.handle)))
+        let lifecycle = RDKafkaProducerLifecycle(wakePipe: wakePipe)
+        self.wakePipe = wakePipe
+        self.lifecycle = lifecycle
+        self.events = withEvents
+            // Weak: the event sequence may outlive the producer, and must not keep its client.
+            ? BoundedEventBuffer(capacity: configuration.eventBufferCapacity, onSpace: { [weak lifecycle] in lifecycle?.queueSpaceFreed() })
+            : nil
         self.eventHandler = eventHandler
         self.wantsReports = withEvents || eventHandler != nil
-        self.wakePipe = try RDKafkaWakePipe(queue: RDKafkaQueue(client: client, handle: rd_kafka_queue_get_main(client.handle)))
     }
 
-    /// Makes the poller look again at its deadlines (and at `stopping`).
-    private func wakePoller() { wakePipe.wake() }
-
-    /// Starts the poller thread. It holds the core until ``stop()`` has drained everything.
+    /// Starts the poller thread. It holds the core (through `PollerHold`) until it has drained
+    /// everything at shutdown, and lets go before ``stopBlocking(timeout:)`` returns.
     func start() {
-        let thread = Thread { [self] in
-            pollLoop()
-            pollerFinished.signal()
+        let stopped = lifecycle.pollerRunning
+        stopped.enter()
+        let hold = PollerHold(self)
+        let thread = Thread {
+            hold.run()
+            stopped.leave()
         }
         thread.name = "KafkaKit.producer"
         thread.start()
@@ -98,7 +102,24 @@ final class RDKafkaProducerCore: Sendable {
 
     var delivered: Int { deliveredCount.load(ordering: .relaxed) }
     var failed: Int { failedCount.load(ordering: .relaxed) }
-    var isStopping: Bool { stopping.load(ordering: .acquiring) }
+    var isStopping: Bool { !lifecycle.acceptsSends }
+
+    /// Whether fire-and-forget sends are refused because the event buffer is full (a
+    /// lock-free read; see ``EventBufferStateMachine``).
+    @inline(__always)
+    var eventBufferIsFull: Bool { events?.isFull ?? false }
+
+    /// Why a fire-and-forget send is refused while the event buffer is full (or, as for every
+    /// send, that the producer is shut down).
+    func eventBufferFullError(topic: String) -> KafkaError {
+        if isStopping { return KafkaError(code: .destroyed, message: "the producer is shut down", topic: topic) }
+        var error = KafkaError(
+            code: .queueFull,
+            message: "the producer's event buffer is full: KafkaProducerEvents is not read fast enough",
+            topic: topic)
+        error.property = "eventBufferCapacity"
+        return error
+    }
 
     // MARK: Producing
 
@@ -127,11 +148,11 @@ final class RDKafkaProducerCore: Sendable {
         headers recordHeaders: [KafkaHeader],
         opaque: UnsafeMutableRawPointer
     ) -> KafkaError? {
-        // Sequentially consistent with shutdown's store of `stopping` and the poller's read of
-        // `producing`: either this send sees the stop, or the poller sees this send.
+        // Sequentially consistent with shutdown's store of `acceptsSends` and the poller's read
+        // of `producing`: either this send sees the stop, or the poller sees this send.
         producing.add(1, ordering: .sequentiallyConsistent)
         defer { producing.subtract(1, ordering: .sequentiallyConsistent) }
-        if stopping.load(ordering: .sequentiallyConsistent) {
+        if !lifecycle.acceptsSends {
             return KafkaError(code: .destroyed, message: "the producer is shut down", topic: topic)
         }
         var headers: OpaquePointer? = nil
@@ -192,123 +213,80 @@ final class RDKafkaProducerCore: Sendable {
         return kafkaError
     }
 
-    /// Waits until delivery reports have drained some of the local queue (`true`), or until
-    /// `deadline` or shutdown (`false`).
-    func waitForQueueSpace(until deadline: DispatchTime) async -> Bool {
-        await withCheckedContinuation { continuation in
-            let registered = queueFullWaiters.withLock { waiters -> Bool in
-                if isStopping { return false }
-                waiters.nextToken += 1
-                waiters.waiting[waiters.nextToken] = (deadline, continuation)
-                hasQueueFullWaiters.store(true, ordering: .releasing)
-                return true
-            }
-            if registered {
-                wakePoller()  // so the poller takes the new deadline into account
-            } else {
-                continuation.resume(returning: false)
-            }
-        }
-    }
-
-    private func resumeQueueFullWaiters(now: DispatchTime?) {
-        guard hasQueueFullWaiters.load(ordering: .acquiring) else { return }
-        let resumed = queueFullWaiters.withLock { waiters -> [(CheckedContinuation<Bool, Never>, Bool)] in
-            var resumed: [(CheckedContinuation<Bool, Never>, Bool)] = []
-            for (token, waiter) in waiters.waiting {
-                if let now {
-                    guard waiter.deadline <= now else { continue }
-                    resumed.append((waiter.continuation, false))
-                } else {
-                    resumed.append((waiter.continuation, !isStopping))
-                }
-                waiters.waiting[token] = nil
-            }
-            hasQueueFullWaiters.store(!waiters.waiting.isEmpty, ordering: .releasing)
-            return resumed
-        }
-        for (continuation, drained) in resumed { continuation.resume(returning: drained) }
-    }
-
-    private func nextPollTimeout() -> Int32 {
-        guard hasQueueFullWaiters.load(ordering: .acquiring) else { return 1000 }
-        let nearest = queueFullWaiters.withLock { $0.waiting.values.map(\.deadline).min() }
-        guard let nearest else { return 1000 }
-        let now = DispatchTime.now()
-        if nearest <= now { return 0 }
-        return Int32(min(1000, (nearest.uptimeNanoseconds - now.uptimeNanoseconds) / 1_000_000 + 1))
-    }
-
     // MARK: The poller
 
-    private func pollLoop() {
+    fileprivate func pollLoop() {
         var lastActivity = sendActivity.load(ordering: .relaxed)
         var deferring = false
         while true {
             // While a fire-and-forget sender is busy it serves the events itself (see
             // `serveOne`), so that messages are freed on the thread that allocated them; the
             // poller looks again every millisecond and takes over once the sender pauses.
-            wakePipe.wait(milliseconds: deferring ? 1 : isStopping ? 100 : nextPollTimeout())
+            wakePipe.wait(milliseconds: deferring ? 1 : lifecycle.pollTimeoutMilliseconds())
             // Read after waking: shutdown's wake-up must be acted on now, not after another
             // (100 ms) wait.
-            let stop = isStopping
+            let running = lifecycle.acceptsSends
             let activity = sendActivity.load(ordering: .relaxed)
-            if !stop, activity != lastActivity, !(events?.isFull ?? false) {
+            if running, activity != lastActivity {
                 lastActivity = activity
                 deferring = true
-                resumeQueueFullWaiters(now: .now())
+                lifecycle.resumeExpiredWaiters()
                 continue
             }
             // A sender serving an event (a batch of reports, each perhaps with a handler of
             // its own) holds the flag: look again in a millisecond rather than spin for it.
             deferring = !serveAll()
-            resumeQueueFullWaiters(now: .now())
-            if deferring { continue }
-            if stop {
-                // Leave only when librdkafka holds nothing: a send that raced with shutdown
-                // still gets its report (purged at once, as shutdown has passed its flush).
-                if producing.load(ordering: .sequentiallyConsistent) == 0, rd_kafka_outq_len(client.handle) == 0 { break }
+            lifecycle.resumeExpiredWaiters()
+            if deferring || running { continue }
+            let action = lifecycle.pollerServedAll(
+                sendsInProgress: producing.load(ordering: .sequentiallyConsistent),
+                outstanding: Int(rd_kafka_outq_len(client.handle)))
+            switch action {
+            case .keepServing:
+                continue
+            case .purgeAndLookAgain:
+                // A send that raced shutdown still gets its report, purged at once.
                 purge(includingInFlight: true)
                 deferring = true  // look again soon: a send in progress finishes within microseconds
+            case .stop:
+                events?.finish()
+                return
             }
         }
-        resumeQueueFullWaiters(now: nil)
-        events?.finish()
     }
 
-    /// Poller side: handles every pending event, waiting for a slow reader if need be.
-    /// Returns `false`, having done nothing, if a sender is serving an event.
+    /// Poller side: handles every pending event. Returns `false`, having done nothing, if a
+    /// sender is serving an event.
     private func serveAll() -> Bool {
         guard serving.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { serving.store(false, ordering: .releasing) }
         while let event = rd_kafka_queue_poll(client.mainQueue, 0) {
-            handle(event, mayWait: true)
+            handle(event)
             rd_kafka_event_destroy(event)
-            resumeQueueFullWaiters(now: nil)
+            lifecycle.queueSpaceFreed()
         }
         return true
     }
 
-    /// Sender side: handles at most one pending event, only if the poller is not serving and
-    /// the event buffer has room — a sender never waits here.
+    /// Sender side: handles at most one pending event, only if the poller is not serving —
+    /// a sender never waits here.
     @inline(__always)
     func serveOne(fireAndForget id: KafkaProducerMessageID?) {
         if let id { sendActivity.store(id.rawValue, ordering: .relaxed) }
-        if let events, events.isFull { return }
         guard serving.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
         let event = rd_kafka_queue_poll(client.mainQueue, 0)
         if let event {
-            handle(event, mayWait: false)
+            handle(event)
             rd_kafka_event_destroy(event)
         }
         serving.store(false, ordering: .releasing)
-        if event != nil { resumeQueueFullWaiters(now: nil) }
+        if event != nil { lifecycle.queueSpaceFreed() }
     }
 
-    private func handle(_ event: OpaquePointer, mayWait: Bool) {
+    private func handle(_ event: OpaquePointer) {
         switch rd_kafka_event_type(event) {
         case RD_KAFKA_EVENT_DR:
-            handleDeliveryReports(event, mayWait: mayWait)
+            handleDeliveryReports(event)
         case RD_KAFKA_EVENT_LOG:
             var facility: UnsafePointer<CChar>? = nil
             var text: UnsafePointer<CChar>? = nil
@@ -321,31 +299,41 @@ final class RDKafkaProducerCore: Sendable {
                 error = client.fatalError() ?? error
                 error.isFatal = true
             }
-            logger.error("Kafka client error", metadata: ["kafka.error": "\(error)"])
-            publish(.error(error), mayWait: mayWait)
+            // Info only when nobody else will see it (swift-log: libraries log at info or below).
+            let seen = publish(.error(error), weight: 1, droppableWhenFull: true)
+            logger.log(level: seen ? .debug : .info, "Kafka client error", metadata: ["kafka.error": "\(error)"])
         case RD_KAFKA_EVENT_STATS:
-            if let json = rd_kafka_event_stats(event) { publish(.statistics(String(cString: json)), mayWait: mayWait) }
+            if let json = rd_kafka_event_stats(event) {
+                publish(.statistics(String(cString: json)), weight: 1, droppableWhenFull: true)
+            }
         default:
             break
         }
     }
 
-    private func publish(_ event: KafkaProducerEvent, mayWait: Bool) {
+    /// Hands an event to the handler or the event buffer, never waiting. `false` if nobody
+    /// will see it (no handler and no buffer, the reader has gone, or a droppable event met a
+    /// full buffer).
+    @discardableResult
+    private func publish(_ event: KafkaProducerEvent, weight: Int, droppableWhenFull: Bool = false) -> Bool {
         if let eventHandler {
             eventHandler(event)
-            return
+            return true
         }
-        guard let events else { return }
-        let weight = if case .deliveryReports(let reports) = event { reports.count } else { 1 }
-        // A sender only serves when the buffer had room, so it may overshoot by one batch.
-        let deadline: DispatchTime = mayWait ? .now() + .milliseconds(100) : .distantFuture
-        while !events.push(event, weight: weight, waitingUntil: deadline, force: !mayWait) {
-            // The reader is slow: keep queue-full waiters' deadlines while we wait for it.
-            resumeQueueFullWaiters(now: .now())
-        }
+        guard let events else { return false }
+        return events.push(event, weight: weight, droppableWhenFull: droppableWhenFull)
     }
 
-    private func handleDeliveryReports(_ event: OpaquePointer, mayWait: Bool) {
+    /// A fire-and-forget failure nobody else will see: logged at info, the most a library
+    /// logs at.
+    private func logUndelivered(_ report: KafkaDeliveryReport) {
+        guard let error = report.error else { return }
+        logger.info("Kafka message not delivered", metadata: ["kafka.message.id": "\(report.id)", "kafka.error": "\(error)"])
+    }
+
+    private func handleDeliveryReports(_ event: OpaquePointer) {
+        // Once the event sequence's reader has gone, its reports would only be discarded.
+        let wantsReports = self.wantsReports && !(events?.isDiscarding ?? false)
         let total = rd_kafka_event_message_count(event)
         var reports: [KafkaDeliveryReport] = []
         if wantsReports { reports.reserveCapacity(total) }
@@ -378,11 +366,8 @@ final class RDKafkaProducerCore: Sendable {
                         let report = makeReport(message, id: UInt64(opaque >> 1), topic: lastTopicName)
                         if wantsReports {
                             reports.append(report)
-                        } else if let error = report.error {
-                            logger.error(
-                                "Kafka message not delivered",
-                                metadata: ["kafka.message.id": "\(report.id)", "kafka.error": "\(error)"]
-                            )
+                        } else {
+                            logUndelivered(report)
                         }
                     } else if let pointer = message.pointee._private {
                         let receiver = Unmanaged<KafkaDeliveryReceiver>.fromOpaque(pointer).takeRetainedValue()
@@ -396,7 +381,9 @@ final class RDKafkaProducerCore: Sendable {
         if delivered > 0 { deliveredCount.add(delivered, ordering: .relaxed) }
         if failed > 0 { failedCount.add(failed, ordering: .relaxed) }
         if purged > 0 { purgedCount.add(purged, ordering: .relaxed) }
-        if !reports.isEmpty { publish(.deliveryReports(reports), mayWait: mayWait) }
+        if !reports.isEmpty, !publish(.deliveryReports(reports), weight: reports.count) {
+            for report in reports { logUndelivered(report) }
+        }
     }
 
     private func makeReport(_ message: UnsafePointer<rd_kafka_message_t>, id: UInt64, topic: String) -> KafkaDeliveryReport {
@@ -428,19 +415,34 @@ final class RDKafkaProducerCore: Sendable {
 
     var outputQueueLength: Int { Int(rd_kafka_outq_len(client.handle)) }
 
-    /// Flushes for up to `timeout`, purges what is left (each purged message gets a report
-    /// saying so), waits for every report to be served, then stops the poller. Blocking.
-    /// Returns how many messages were purged.
+    /// Shuts down (see ``ProducerStateMachine``): refuses new sends and tells waiting ones,
+    /// flushes for up to `timeout`, purges what is left (each purged message gets a report
+    /// saying so), then waits for the poller to serve every report and stop. Blocking.
+    /// Returns how many messages were purged meanwhile.
     func stopBlocking(timeout: Duration) -> Int {
         let purgedBefore = purgedCount.load(ordering: .relaxed)
-        if !flushBlocking(timeout: timeout) {
-            purge(includingInFlight: true)
+        if lifecycle.beginShutdown() {
+            let flushed = flushBlocking(timeout: timeout)
+            if lifecycle.flushFinished(allDelivered: flushed) { purge(includingInFlight: true) }
         }
-        if stopping.exchange(true, ordering: .sequentiallyConsistent) == false {
-            wakePoller()
-            pollerFinished.wait()
-        }
+        lifecycle.waitForPollerToStop()
         return purgedCount.load(ordering: .relaxed) - purgedBefore
+    }
+}
+
+/// The poller thread's reference to the core, dropped before the thread reports its stop. A
+/// thread keeps its closure until it ends, after shutdown has returned; had the closure held
+/// the core (and with it the client), `rd_kafka_destroy` could run there while the program,
+/// its work done, exits (see `BlockingWork` in RDKafkaClient.swift).
+private final class PollerHold: @unchecked Sendable {
+    /// Read and cleared once, by the poller thread.
+    private var core: RDKafkaProducerCore?
+
+    init(_ core: RDKafkaProducerCore) { self.core = core }
+
+    func run() {
+        core!.pollLoop()
+        core = nil
     }
 }
 

@@ -14,7 +14,7 @@ public import ServiceLifecycle
 /// why (timed out, purged, too large, unknown topic, ...). Fire-and-forget outcomes arrive on
 /// ``KafkaProducerEvents`` (see ``makeProducerWithEvents(configuration:logger:)``) or at an event
 /// handler (``init(configuration:logger:eventHandler:)``); a producer made with neither logs
-/// each failed fire-and-forget delivery at `error` level.
+/// each failed fire-and-forget delivery at `info` level.
 ///
 /// The producer works as soon as it is created. Run it in a `ServiceGroup` to tie its
 /// graceful shutdown to the service lifecycle; otherwise call ``shutdown()``.
@@ -40,7 +40,9 @@ public final class KafkaProducer: Sendable, Service {
     /// fire-and-forget sends (in batches), client errors and statistics.
     ///
     /// The sequence is bounded by ``KafkaConfiguration/eventBufferCapacity``: iterate it, or
-    /// the producer's queue fills up and sends wait, then fail with a queue-full error.
+    /// fire-and-forget sends wait, then fail with a queue-full error, once that many reports
+    /// wait for a reader. Leaving the loop ends the reading for good: later events are
+    /// discarded (see ``KafkaProducerEvents``).
     public static func makeProducerWithEvents(
         configuration: KafkaConfiguration,
         logger: Logger = KafkaProducer.defaultLogger
@@ -73,6 +75,9 @@ public final class KafkaProducer: Sendable, Service {
     deinit {
         // Not shut down by its owner: end quickly. Undelivered messages are purged; their
         // reports still reach the event sequence (or the log).
+        // One thread per dropped producer, as before: stopBlocking waits for the poller, so it
+        // must not run on the caller's (perhaps cooperative) thread. It belongs on the shared
+        // blocking executor another branch is adding to KafkaKit, once that lands.
         let core = self.core
         guard !core.isStopping else { return }
         let thread = Thread { _ = core.stopBlocking(timeout: .zero) }
@@ -88,7 +93,9 @@ public final class KafkaProducer: Sendable, Service {
     /// delivery report arrives later (on ``KafkaProducerEvents`` or at the event handler) with
     /// the same ID.
     ///
-    /// Returns without suspending unless librdkafka's local queue is full; then it follows
+    /// Returns without suspending unless librdkafka's local queue is full — or, for a producer
+    /// made with ``KafkaProducerEvents``, its unread reports fill
+    /// ``KafkaConfiguration/eventBufferCapacity``; then it follows
     /// ``KafkaConfiguration/queueFullPolicy`` (by default: waits up to 10 s while reports drain).
     ///
     /// - Throws: ``KafkaError`` when the record was not queued: queue full, message too large,
@@ -109,6 +116,7 @@ public final class KafkaProducer: Sendable, Service {
     /// Like ``send(_:)``, but a full local queue fails at once with
     /// ``KafkaError/Code/queueFull`` whatever the ``KafkaConfiguration/queueFullPolicy``.
     public func trySend(_ record: KafkaProducerRecord) throws(KafkaError) -> KafkaProducerMessageID {
+        if core.eventBufferIsFull { throw core.eventBufferFullError(topic: record.topic) }
         let id = core.makeID()
         if let error = core.produce(record, opaque: UnsafeMutableRawPointer(bitPattern: UInt(id.rawValue) << 1 | 1)!) {
             throw error
@@ -130,6 +138,7 @@ public final class KafkaProducer: Sendable, Service {
         value: UnsafeRawBufferPointer?,
         headers: [KafkaHeader] = []
     ) throws(KafkaError) -> KafkaProducerMessageID {
+        if core.eventBufferIsFull { throw core.eventBufferFullError(topic: topic) }
         let id = core.makeID()
         if let error = core.produce(
             topic: topic, partition: partition, key: key, value: value, timestamp: nil, headers: headers,
@@ -214,10 +223,11 @@ public final class KafkaProducer: Sendable, Service {
     public func send(_ record: KafkaProducerRecord, reportingTo receiver: KafkaDeliveryReceiver) async throws -> KafkaProducerMessageID {
         var deadline: DispatchTime? = nil
         while true {
+            let epoch = core.lifecycle.queueSpaceEpoch
             do {
                 return try trySend(record, reportingTo: receiver)
             } catch {
-                try await waitAfterQueueFull(error, deadline: &deadline)
+                try await waitAfterQueueFull(error, deadline: &deadline, seenEpoch: epoch)
             }
         }
     }
@@ -245,10 +255,11 @@ public final class KafkaProducer: Sendable, Service {
     func _sendWaitingForQueueSpace(_ record: KafkaProducerRecord) async throws -> KafkaProducerMessageID {
         var deadline: DispatchTime? = nil
         while true {
+            let epoch = core.lifecycle.queueSpaceEpoch
             do {
                 return try trySend(record)
             } catch {
-                try await waitAfterQueueFull(error, deadline: &deadline)
+                try await waitAfterQueueFull(error, deadline: &deadline, seenEpoch: epoch)
             }
         }
     }
@@ -265,6 +276,7 @@ public final class KafkaProducer: Sendable, Service {
         let id = core.makeID()
         var deadline: DispatchTime? = nil
         while true {
+            let epoch = core.lifecycle.queueSpaceEpoch
             let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<SendOutcome, Never>) in
                 let waiter = RDKafkaDeliveryWaiter { continuation.resume(returning: .reported($0)) }
                 waiter.messageID = id
@@ -281,7 +293,7 @@ public final class KafkaProducer: Sendable, Service {
                 if let error = report.error { throw error }
                 return report
             case .notQueued(let error):
-                try await waitAfterQueueFull(error, deadline: &deadline)
+                try await waitAfterQueueFull(error, deadline: &deadline, seenEpoch: epoch)
             }
         }
     }
@@ -292,16 +304,25 @@ public final class KafkaProducer: Sendable, Service {
     }
 
     /// Rethrows `error` unless it is a full queue and the policy says to wait, in which case it
-    /// waits for reports to drain (or throws once the deadline has passed).
+    /// waits until queue space may have been freed since the attempt that read `seenEpoch`
+    /// (or throws once the deadline has passed, or ``KafkaError/Code/destroyed`` at shutdown).
     nonisolated(nonsending)
-    private func waitAfterQueueFull(_ error: KafkaError, deadline: inout DispatchTime?) async throws {
+    private func waitAfterQueueFull(_ error: KafkaError, deadline: inout DispatchTime?, seenEpoch: UInt64) async throws {
         guard error.code == .queueFull, case .wait(let timeout) = core.configuration.queueFullPolicy else { throw error }
         let end = deadline ?? (.now() + .nanoseconds(Int(clamping: timeout.wholeMilliseconds * 1_000_000)))
         deadline = end
-        guard DispatchTime.now() < end, await core.waitForQueueSpace(until: end) else {
+        switch await core.lifecycle.waitForQueueSpace(until: end, seenEpoch: seenEpoch) {
+        case .retry:
+            return
+        case .shutDown:
+            throw KafkaError(code: .destroyed, message: "the producer is shut down", topic: error.topic)
+        case .deadlinePassed:
             var error = error
-            error.message = "the local producer queue is still full after waiting \(timeout) "
-                + "(queue.buffering.max.messages / queue.buffering.max.kbytes)"
+            error.message = error.property == "eventBufferCapacity"
+                ? "the producer's event buffer is still full after waiting \(timeout): read KafkaProducerEvents faster, "
+                    + "or raise eventBufferCapacity"
+                : "the local producer queue is still full after waiting \(timeout) "
+                    + "(queue.buffering.max.messages / queue.buffering.max.kbytes)"
             throw error
         }
     }
@@ -346,9 +367,11 @@ public final class KafkaProducer: Sendable, Service {
 
     // MARK: Lifecycle
 
-    /// Ends the producer: flushes for up to ``KafkaConfiguration/shutdownTimeout``, purges what
-    /// is left (each purged message is reported as such), and finishes the event sequence.
-    /// Later sends fail with ``KafkaError/Code/destroyed``.
+    /// Ends the producer: refuses new sends with ``KafkaError/Code/destroyed`` (sends waiting
+    /// for queue space fail so at once), flushes for up to
+    /// ``KafkaConfiguration/shutdownTimeout``, purges what is left (each purged message is
+    /// reported as such), and finishes the event sequence. Returns within about the timeout,
+    /// whether or not anyone reads the events.
     ///
     /// - Returns: how many messages were purged because they were not delivered in time.
     @discardableResult
@@ -363,7 +386,8 @@ public final class KafkaProducer: Sendable, Service {
         try? await gracefulShutdown()
         let purged = await shutdown()
         if purged > 0 {
-            core.logger.warning("Kafka producer purged undelivered messages at shutdown", metadata: ["kafka.purged": "\(purged)"])
+            // Info: each purged message has its report; this line only sums them up.
+            core.logger.info("Kafka producer purged undelivered messages at shutdown", metadata: ["kafka.purged": "\(purged)"])
         }
     }
 }

@@ -1,0 +1,294 @@
+import KafkaKitTestSupport
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@testable import KafkaKit
+
+/// Shutdown, queue-full waiters and an event sequence nobody reads, on librdkafka's mock
+/// cluster. Each bound is generous and fails the test instead of hanging the suite.
+@Suite("Producer shutdown and unread events")
+struct ProducerShutdownTests {
+    func configuration(_ cluster: MockCluster) -> KafkaConfiguration {
+        var configuration = cluster.configuration()
+        configuration.linger = .milliseconds(1)
+        return configuration
+    }
+
+    @Test("the README pattern — break out of the events, then 70 000 sends — shuts down; every message has its outcome")
+    func breakThenManySends() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("readme", partitions: 2)
+        let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration(cluster))
+        let id = try await producer.send(KafkaProducerRecord(topic: "readme", key: "42", value: "paid"))
+        try await returnsWithin(seconds: 30) {
+            for await case .deliveryReports(let reports) in events where reports.contains(where: { $0.id == id }) { break }
+        }
+        for i in 0..<70_000 { _ = try await producer.send(KafkaProducerRecord(topic: "readme", value: "m\(i)")) }
+        try await returnsWithin(seconds: 60) { await producer.shutdown(timeout: .seconds(5)) }
+        #expect(producer.deliveredCount + producer.failedCount == 70_001)
+    }
+
+    @Test("after the loop is left, later events are discarded and a new loop ends at once")
+    func eventsAfterBreakAreDiscarded() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("after-break", partitions: 1)
+        let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration(cluster))
+        let id = try await producer.send(KafkaProducerRecord(topic: "after-break", value: "first"))
+        try await returnsWithin(seconds: 30) {
+            for await case .deliveryReports(let reports) in events where reports.contains(where: { $0.id == id }) { break }
+        }
+        for i in 0..<100 { _ = try await producer.send(KafkaProducerRecord(topic: "after-break", value: "m\(i)")) }
+        try await producer.flush(timeout: .seconds(30))
+        let later = try await returnsWithin(seconds: 30) {
+            var count = 0
+            for await _ in events { count += 1 }
+            return count
+        }
+        #expect(later == 0, "the reader left: nothing is kept for a second loop")
+        #expect(producer.deliveredCount == 101)
+        try await returnsWithin(seconds: 60) { await producer.shutdown() }
+    }
+
+    @Test("a small event buffer nobody reads blocks neither awaited sends nor shutdown; every accepted send keeps its report")
+    func unreadEventsBlockNothing() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("unread", partitions: 1)
+        var configuration = configuration(cluster)
+        configuration.eventBufferCapacity = 10
+        configuration.messageTimeout = .milliseconds(3000)
+        let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration)
+        var accepted = Set<KafkaProducerMessageID>()
+        let handled = ReportCollector()
+        var handlers = 0
+        for wave in 0..<5 {
+            for i in 0..<100 {
+                // Refused as on a full queue while the buffer is full: only the accepted count.
+                if let id = try? producer.trySend(KafkaProducerRecord(topic: "unread", partition: 0, value: "w\(wave)-\(i)")) {
+                    accepted.insert(id)
+                }
+                try producer.trySend(KafkaProducerRecord(topic: "unread", partition: 0, value: "h\(wave)-\(i)")) { handled.add([$0]) }
+                handlers += 1
+            }
+            let report = try await returnsWithin(seconds: 30) {
+                try await producer.sendAndWait(KafkaProducerRecord(topic: "unread", partition: 0, value: "awaited \(wave)"))
+            }
+            #expect(report.isDelivered)
+        }
+        try await returnsWithin(seconds: 60) { await producer.shutdown(timeout: .seconds(5)) }
+        #expect(handled.reports.count == handlers, "every handler had its report when shutdown returned")
+        // A late reader still finds one report per accepted fire-and-forget send.
+        let reports = try await returnsWithin(seconds: 30) {
+            var reports: [KafkaDeliveryReport] = []
+            for await case .deliveryReports(let batch) in events { reports += batch }
+            return reports
+        }
+        #expect(reports.count == accepted.count)
+        #expect(Set(reports.map(\.id)) == accepted)
+    }
+
+    @Test("events of a sequence dropped unread are discarded: sends, flush and shutdown go on")
+    func sequenceDroppedUnread() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("ignored", partitions: 2)
+        var configuration = configuration(cluster)
+        configuration.eventBufferCapacity = 5
+        let (producer, _) = try KafkaProducer.makeProducerWithEvents(configuration: configuration)
+        for i in 0..<500 { _ = try await producer.send(KafkaProducerRecord(topic: "ignored", value: "m\(i)")) }
+        try await returnsWithin(seconds: 60) { try await producer.flush(timeout: .seconds(30)) }
+        #expect(producer.deliveredCount == 500)
+        try await returnsWithin(seconds: 60) { await producer.shutdown() }
+    }
+
+    @Test("a reader that stalls with its iterator holds up neither awaited sends nor shutdown, and then reads every report")
+    func stalledReader() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("stalled", partitions: 1)
+        var configuration = configuration(cluster)
+        configuration.eventBufferCapacity = 5
+        let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration)
+        var iterator = events.makeAsyncIterator()
+        var ids = Set<KafkaProducerMessageID>()
+        ids.insert(try producer.trySend(KafkaProducerRecord(topic: "stalled", partition: 0, value: "first")))
+        var reports: [KafkaDeliveryReport] = []
+        if case .deliveryReports(let batch) = await iterator.next() { reports += batch }
+        // The reader stalls, holding its iterator, while waves of sends go on.
+        for wave in 0..<5 {
+            for i in 0..<50 {
+                // Refused (as on a full queue) once the buffer is full: only the accepted count.
+                if let id = try? producer.trySend(KafkaProducerRecord(topic: "stalled", partition: 0, value: "w\(wave)-\(i)")) {
+                    ids.insert(id)
+                }
+            }
+            let report = try await returnsWithin(seconds: 30) {
+                try await producer.sendAndWait(KafkaProducerRecord(topic: "stalled", partition: 0, value: "awaited \(wave)"))
+            }
+            #expect(report.isDelivered)
+        }
+        try await returnsWithin(seconds: 60) { await producer.shutdown(timeout: .seconds(5)) }
+        while let event = await iterator.next() {
+            if case .deliveryReports(let batch) = event { reports += batch }
+        }
+        #expect(reports.count == ids.count)
+        #expect(Set(reports.map(\.id)) == ids)
+    }
+
+    @Test("sends waiting for queue space when shutdown runs fail with destroyed")
+    func waitingSendsAreDestroyed() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("full-at-shutdown", partitions: 1)
+        var configuration = configuration(cluster)
+        configuration["queue.buffering.max.messages"] = "5"
+        let producer = try KafkaProducer(configuration: configuration)  // default policy: wait up to 10 s
+        cluster.setBrokerDown()
+        for i in 0..<5 { _ = try producer.trySend(KafkaProducerRecord(topic: "full-at-shutdown", value: "m\(i)")) }
+        let record = KafkaProducerRecord(topic: "full-at-shutdown", value: "waits")
+        let fireAndForget = Task { try await producer.send(record) }
+        let awaited = Task { try await producer.sendAndWait(record) }
+        let handler = Task { try await producer.send(record) { _ in } }
+        try await Task.sleep(for: .milliseconds(300))  // let them wait; they must fail alike if not yet waiting
+        try await returnsWithin(seconds: 60) { await producer.shutdown(timeout: .milliseconds(500)) }
+        let errors = try await returnsWithin(seconds: 30) {
+            [await Self.failure(of: fireAndForget), await Self.failure(of: awaited), await Self.failure(of: handler)]
+        }
+        for error in errors {
+            #expect(error?.code == .destroyed, "\(String(describing: error))")
+            #expect(error?.message == "the producer is shut down")
+        }
+    }
+
+    @Test("many sends waiting on a full queue while shutdown runs all return, each with destroyed", arguments: 0..<5)
+    func waitersRacingShutdown(round: Int) async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("race", partitions: 1)
+        var configuration = configuration(cluster)
+        configuration["queue.buffering.max.messages"] = "3"
+        let producer = try KafkaProducer(configuration: configuration)
+        cluster.setBrokerDown()
+        for i in 0..<3 { _ = try producer.trySend(KafkaProducerRecord(topic: "race", value: "m\(i)")) }
+        let codes = try await returnsWithin(seconds: 60) {
+            await withTaskGroup(of: KafkaError.Code?.self) { group in
+                for i in 0..<100 {
+                    group.addTask {
+                        do {
+                            _ = try await producer.send(KafkaProducerRecord(topic: "race", value: "w\(i)"))
+                            return nil
+                        } catch {
+                            return (error as? KafkaError)?.code ?? .failure
+                        }
+                    }
+                    if i == 50 + round * 10 {
+                        group.addTask {
+                            await producer.shutdown(timeout: .zero)
+                            return .destroyed
+                        }
+                    }
+                }
+                var codes: [KafkaError.Code?] = []
+                for await code in group { codes.append(code) }
+                return codes
+            }
+        }
+        #expect(codes.count == 101)
+        #expect(codes.allSatisfy { $0 == .destroyed }, "\(codes.filter { $0 != .destroyed })")
+    }
+
+    @Test("the producer logs at info or below: failed deliveries, client errors, purges at shutdown")
+    func logLevels() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("logs", partitions: 1)
+        var configuration = configuration(cluster)
+        // Long enough that the second ten are purged by the shutdown, not timed out before it.
+        configuration.messageTimeout = .seconds(2)
+        configuration.shutdownTimeout = .milliseconds(100)
+        let logs = ProducerLogRecorder()
+        let producer = try KafkaProducer(configuration: configuration, logger: Logger(label: "test") { _ in ProducerLogHandler(logs) })
+        let group = ServiceGroup(configuration: .init(services: [producer], logger: Logger(label: "group")))
+        try await returnsWithin(seconds: 60) {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                cluster.setBrokerDown()
+                for i in 0..<10 { _ = try producer.trySend(KafkaProducerRecord(topic: "logs", value: "t\(i)")) }
+                while producer.failedCount < 10 { try await Task.sleep(for: .milliseconds(20)) }  // timed out, logged
+                for i in 0..<10 { _ = try producer.trySend(KafkaProducerRecord(topic: "logs", partition: 0, value: "p\(i)")) }
+                await group.triggerGracefulShutdown()  // purges the ten just sent
+                try await tasks.waitForAll()
+            }
+        }
+        let entries = logs.entries
+        #expect(entries.contains { $0.message == "Kafka message not delivered" && $0.level == .info })
+        #expect(entries.contains { $0.message == "Kafka producer purged undelivered messages at shutdown" && $0.level == .info })
+        #expect(entries.allSatisfy { $0.level <= .info }, "\(entries.filter { $0.level > .info })")
+    }
+
+    /// The KafkaError a task ended with; `nil` if it returned.
+    static func failure<T: Sendable>(of task: Task<T, any Error>) async -> KafkaError? {
+        do {
+            _ = try await task.value
+            return nil
+        } catch {
+            return error as? KafkaError ?? KafkaError(code: .failure, message: "\(error)")
+        }
+    }
+}
+
+/// Fails with ``DeadlineExceeded`` if `body` has not returned within `seconds` — even if it
+/// never returns (``withDeadline(seconds:_:)`` waits for its body, so a hung shutdown would
+/// hang it too).
+@discardableResult
+func returnsWithin<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
+        let once = ResumeOnce(continuation)
+        Task {
+            do { once.resume(.success(try await body())) } catch { once.resume(.failure(error)) }
+        }
+        Task {
+            try? await Task.sleep(for: .seconds(seconds))
+            once.resume(.failure(DeadlineExceeded(seconds: seconds)))
+        }
+    }
+    return try result.get()
+}
+
+/// A continuation resumed by whichever comes first.
+final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Result<T, any Error>, Never>?>
+
+    init(_ continuation: CheckedContinuation<Result<T, any Error>, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(_ result: Result<T, any Error>) {
+        continuation.withLock { $0.take() }?.resume(returning: result)
+    }
+}
+
+/// Every log entry, with its level.
+final class ProducerLogRecorder: Sendable {
+    struct Entry: Sendable {
+        var level: Logger.Level
+        var message: String
+    }
+
+    private let storage = Mutex<[Entry]>([])
+    var entries: [Entry] { storage.withLock { $0 } }
+    func append(_ entry: Entry) { storage.withLock { $0.append(entry) } }
+}
+
+struct ProducerLogHandler: LogHandler {
+    let recorder: ProducerLogRecorder
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    init(_ recorder: ProducerLogRecorder) { self.recorder = recorder }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        recorder.append(.init(level: event.level, message: "\(event.message)"))
+    }
+}
