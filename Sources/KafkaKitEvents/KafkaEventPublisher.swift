@@ -411,7 +411,7 @@ public final class KafkaEventPublisher: Sendable, Service {
         try? await gracefulShutdown()
         let purged = await shutdown()
         if purged > 0 {
-            logger.warning("Kafka event publisher purged undelivered messages at shutdown", metadata: ["kafka.purged": "\(purged)"])
+            logger.info("Kafka event publisher purged undelivered messages at shutdown", metadata: ["kafka.purged": "\(purged)"])
         }
     }
 }
