@@ -25,10 +25,12 @@ public struct KafkaConfiguration: Sendable, Hashable {
     /// What ``KafkaProducer/send(_:)`` does when librdkafka's local queue is full.
     public var queueFullPolicy: QueueFullPolicy = .wait(timeout: .seconds(10))
     /// How many delivery reports (each error or statistics event counts as one) may wait for a
-    /// slow reader of ``KafkaProducerEvents`` before the producer stops taking reports from
-    /// librdkafka — which, in turn, makes the local queue fill up and senders wait. A report
-    /// takes about 50 bytes, so the default bounds the buffer near 3 MB. One batch from
-    /// librdkafka is always accepted whole, even if it alone exceeds the bound.
+    /// slow reader of ``KafkaProducerEvents``. While that many wait, fire-and-forget sends are
+    /// refused as if the local queue were full (so ``queueFullPolicy`` applies: by default they
+    /// wait for the reader); awaited sends and sends with their own handler or receiver are
+    /// never refused, and the poller never waits for the reader, so shutdown cannot hang on
+    /// it. Reports already in librdkafka still arrive, so the buffer may exceed the bound by
+    /// what was in flight. A report takes about 50 bytes: the default is near 3 MB.
     public var eventBufferCapacity: Int = 65_536
     /// How long a graceful shutdown waits for outstanding messages before purging the rest.
     public var shutdownTimeout: Duration = .seconds(30)
