@@ -22,7 +22,7 @@ import Synchronization
 ///
 /// Publishing never waits: a message is handed to librdkafka, or the call throws at once
 /// saying why not (the seed's 1 / -1). A report handler, if given, is called exactly once per
-/// queued message with its outcome; without one, a failed delivery is logged at `error`
+/// queued message with its outcome; without one, a failed delivery is logged at `info`
 /// level. Producers are created on first use, one per distinct broker list and property set
 /// (shared through the ``KafkaConnectionRegistry``), and librdkafka validates each socket's
 /// properties then.
