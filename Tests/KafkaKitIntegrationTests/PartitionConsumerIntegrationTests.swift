@@ -40,12 +40,12 @@ struct PartitionConsumerIntegrationTests {
             #expect(message.offset == expected && message.valueString == "m\(expected)")
         }
         let absolute = try consumer()
-        try absolute.start(topic: topic, partition: 0, at: .offset(5))
+        try absolute.start(topic: topic, partition: 0, at: 5)
         #expect(try await next(absolute, topic)?.offset == 5)
         let tail = try consumer()
-        try tail.start(topic: topic, partition: 0, at: .fromEnd(3))
+        try tail.start(topic: topic, partition: 0, at: .tail(3))
         #expect(try await next(tail, topic)?.offset == 17)
-        try tail.stop(topic: topic, partition: 0)
+        try await tail.stop(topic: topic, partition: 0)
     }
 
     @Test("start at the end sees only new messages; nothing within the timeout is nil")
@@ -104,8 +104,8 @@ struct PartitionConsumerIntegrationTests {
             if batch.isEmpty, let one = try await queue.consume(timeout: .seconds(5)) { seen[one.partition, default: []].append(one.offset) }
         }
         #expect(seen[0] == [0, 1, 2, 3, 4] && seen[1] == [0, 1, 2, 3, 4])
-        try consumer.stop(topic: topic, partition: 0)
-        try consumer.stop(topic: topic, partition: 1)
+        try await consumer.stop(topic: topic, partition: 0)
+        try await consumer.stop(topic: topic, partition: 1)
     }
 
     /// A fresh topic of `partitions` partitions with one record ("only") in partition 0.
@@ -166,7 +166,7 @@ struct PartitionConsumerIntegrationTests {
 
         try consumer.start(topic: topic, partition: 0, at: .beginning)
         #expect(try await consumer.consume(topic: topic, partition: 0, timeout: .seconds(15))?.valueString == "only")
-        try consumer.stop(topic: topic, partition: 0)
+        try await consumer.stop(topic: topic, partition: 0)
         let stopped = await #expect(throws: KafkaError.self) { try await consumer.consume(topic: topic, partition: 0, timeout: .seconds(1)) }
         #expect(stopped?.message.contains("not started") == true, "\(String(describing: stopped))")
 
