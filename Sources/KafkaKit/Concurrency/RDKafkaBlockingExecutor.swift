@@ -31,7 +31,7 @@ final class RDKafkaBlockingExecutor: Sendable {
 
     /// The executor every blocking call of KafkaKit uses. It waits at exit for submitted jobs.
     static let shared: RDKafkaBlockingExecutor = {
-        let executor = RDKafkaBlockingExecutor(maxThreads: defaultMaxThreads, name: "KafkaKit.blocking")
+        let executor = RDKafkaBlockingExecutor(maxThreads: defaultMaxThreads, name: "KafkaKit.exec")
         atexit { _ = RDKafkaBlockingExecutor.shared.drain(timeout: RDKafkaBlockingExecutor.exitDrainTimeout) }
         return executor
     }()
@@ -42,6 +42,7 @@ final class RDKafkaBlockingExecutor: Sendable {
     private let drained = DispatchSemaphore(value: 0)
     private let name: String
 
+    /// `name` and a thread number name each thread (Linux keeps 15 characters).
     init(maxThreads: Int, name: String) {
         state = Mutex(RDKafkaBlockingExecutorState(maxThreads: maxThreads))
         self.name = name
@@ -88,12 +89,13 @@ final class RDKafkaBlockingExecutor: Sendable {
     }
 
     private func startThread(number: Int) {
-        let thread = Thread { [self] in
+        let name = "\(self.name) \(number)"
+        Thread { [self] in
+            // Named from inside: on Linux a thread otherwise keeps its creator's name.
+            Thread.current.name = name
             pthread_setspecific(poolThreadKey, UnsafeRawPointer(bitPattern: 1))
             serve()
-        }
-        thread.name = "\(name) \(number)"
-        thread.start()
+        }.start()
     }
 
     private func serve() {

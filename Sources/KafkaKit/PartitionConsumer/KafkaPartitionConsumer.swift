@@ -95,8 +95,7 @@ public final class KafkaPartitionConsumer: Sendable {
     /// Stops fetching a partition; messages fetched but not read are dropped. Reads waiting on
     /// it end, throwing that it is not started.
     public func stop(topic: String, partition: KafkaPartition) async throws {
-        let key = PartitionKey(topic: topic, partition: partition.rawValue)
-        guard let started = state.withLock({ $0.started.removeValue(forKey: key) }) else {
+        guard let started = removeStarted(topic: topic, partition: partition.rawValue) else {
             throw KafkaError.notStarted(topic, partition.rawValue)
         }
         started.waiter?.close()
@@ -164,6 +163,11 @@ public final class KafkaPartitionConsumer: Sendable {
             state.topics[name] = topic
             return topic
         }
+    }
+
+    /// Forgets a started partition: reads of it now throw that it is not started.
+    func removeStarted(topic: String, partition: Int32) -> RDKafkaStartedPartition? {
+        state.withLock { $0.started.removeValue(forKey: PartitionKey(topic: topic, partition: partition)) }
     }
 
     /// The key of a partition that may be started at `offset`.
