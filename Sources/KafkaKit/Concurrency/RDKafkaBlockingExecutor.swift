@@ -91,8 +91,7 @@ final class RDKafkaBlockingExecutor: Sendable {
     private func startThread(number: Int) {
         let name = "\(self.name) \(number)"
         Thread { [self] in
-            // Named from inside: on Linux a thread otherwise keeps its creator's name.
-            Thread.current.name = name
+            Thread.current.name = name  // for thread dumps; set from inside, as Linux wants
             pthread_setspecific(poolThreadKey, UnsafeRawPointer(bitPattern: 1))
             serve()
         }.start()
