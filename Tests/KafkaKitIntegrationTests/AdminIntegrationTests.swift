@@ -120,4 +120,29 @@ struct AdminIntegrationTests {
         let entries = try await admin.describeConfigs(.topic(topic))
         #expect(entries.contains { $0.name == "cleanup.policy" && $0.value == "compact" }, "\(entries.prefix(5))")
     }
+    @Test("admin requests waiting on an unreachable broker hold no thread: metadata of the real one answers meanwhile")
+    func requestsHoldNoThread() async throws {
+        let unreachable = try KafkaAdminClient(configuration: KafkaConfiguration(bootstrapServers: ["127.0.0.1:1"]))
+        let admin = try admin()
+        let order = EventOrder()
+        try await withDeadline(seconds: 60) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // More requests than the blocking executor has threads, each waiting out its timeout.
+                for i in 0..<12 {
+                    group.addTask {
+                        let error = await #expect(throws: KafkaError.self) {
+                            try await unreachable.createTopics([KafkaNewTopic(name: "never-\(i)", partitions: 1)], timeout: .seconds(3))
+                        }
+                        #expect(error?.code == .timedOut, "\(String(describing: error))")
+                        order.append("unreachable")
+                    }
+                }
+                _ = try await admin.metadata()
+                order.append("metadata")
+                try await group.waitForAll()
+            }
+        }
+        #expect(order.events.first == "metadata", "\(order.events)")
+        #expect(order.events.count == 13)
+    }
 }
