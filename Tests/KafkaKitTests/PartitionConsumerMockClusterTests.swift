@@ -119,6 +119,28 @@ struct PartitionConsumerMockClusterTests {
         await producer.shutdown()
         try await consumer.stop(topic: "b", partition: 0)
     }
+    @Test("a started partition of a topic that does not exist: the read waits out its timeout, then throws (retriable); once created, it is read")
+    func missingTopic() async throws {
+        let cluster = MockCluster()
+        let consumer = try KafkaPartitionConsumer(configuration: cluster.configuration())
+        try consumer.start(topic: "later", partition: 0, at: .beginning)
+        let error = await #expect(throws: KafkaError.self) { try await consumer.consume(topic: "later", partition: 0, timeout: .seconds(1)) }
+        #expect(error?.code.name == "UNKNOWN_TOPIC_OR_PART" && error?.isRetriable == true, "\(String(describing: error))")
+        #expect(error?.message.contains("later[0]") == true && error?.message.contains("does not exist") == true)
+
+        cluster.createTopic("later", partitions: 1)
+        let producer = try KafkaProducer(configuration: cluster.configuration())
+        _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "later", partition: 0, value: "at last"))
+        await producer.shutdown()
+        let value = try await withDeadline(seconds: 60) { () -> String? in
+            while true {
+                do {
+                    if let message = try await consumer.consume(topic: "later", partition: 0, timeout: .seconds(5)) { return message.valueString }
+                } catch let error as KafkaError where error.isRetriable {}  // until librdkafka sees the topic
+            }
+        }
+        #expect(value == "at last")
+    }
 }
 
 /// The order in which concurrent calls returned.

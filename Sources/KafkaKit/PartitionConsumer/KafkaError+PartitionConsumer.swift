@@ -31,6 +31,16 @@ extension KafkaError {
             topic: topic)
     }
 
+    /// A started partition whose topic the cluster does not know, after a read found nothing.
+    /// Retriable: the topic may be created yet, and the partition is then read.
+    static func missingTopic(_ topic: String, _ partition: Int32) -> KafkaError {
+        KafkaError(
+            code: KafkaError.Code(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART),
+            message: "consuming \(topic)[\(partition)]: the topic does not exist (nothing came, and the cluster does not know it)",
+            isRetriable: true,
+            topic: topic)
+    }
+
     /// The error a consumed message carries, naming its topic and partition.
     static func consumed(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaError {
         let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) }

@@ -64,20 +64,21 @@ public final class KafkaMessageQueue: Sendable {
         }
     }
 
-    /// Checks the partitions routed since the last check; throws for the first one missing.
+    /// Checks the partitions routed since the last check; throws for the first one its topic
+    /// does not have. Those of topics the cluster does not know (yet) are checked again later.
     private func checkRouted(until deadline: DispatchTime) async throws {
         let partitions = unchecked.withLock { unchecked in
             defer { unchecked.removeAll() }
             return unchecked
         }
         var missing: KafkaError?
-        var counts: [String: Int?] = [:]
+        var presence: [String: RDKafkaStartedPartition.Presence] = [:]
         for started in partitions {
-            if counts[started.topic.name] == nil {
-                counts[started.topic.name] = await RDKafkaStartedPartition.partitionCount(of: started.topic, until: deadline)
+            if presence[started.topic.name] == nil {
+                presence[started.topic.name] = await RDKafkaStartedPartition.presence(of: started.topic, until: deadline)
             }
-            guard let known = counts[started.topic.name], let count = known else {
-                unchecked.withLock { $0.append(started) }  // proves nothing yet: look again later
+            guard case .partitions(let count) = presence[started.topic.name] else {
+                unchecked.withLock { $0.append(started) }
                 continue
             }
             if started.partition >= count, missing == nil {

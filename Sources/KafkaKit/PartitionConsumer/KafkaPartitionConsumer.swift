@@ -118,11 +118,14 @@ public final class KafkaPartitionConsumer: Sendable {
         let started = try direct(topic, partition)
         let waiter = started.waiter!
         let collector = RDKafkaMessageCollector(capacity: 1)
-        let ended = try await waiter.read(until: deadline, beforeFirstWait: { try await started.checkExists(until: deadline) }) {
+        var topicMissing = false
+        let ended = try await waiter.read(until: deadline, beforeFirstWait: { topicMissing = try await started.checkExists(until: deadline) }) {
             try started.take(into: collector)
             return collector.isFull || collector.firstError != nil || collector.reachedEndOfPartition
         }
-        try Self.throwIfNothing(collector, ended, closed: .notStarted(topic, started.partition))
+        try Self.throwIfNothing(
+            collector, ended, closed: .notStarted(topic, started.partition),
+            missingTopic: topicMissing ? .missingTopic(topic, started.partition) : nil)
         return collector.makeMessage(client: client)
     }
 
@@ -136,11 +139,14 @@ public final class KafkaPartitionConsumer: Sendable {
         let started = try direct(topic, partition)
         let waiter = started.waiter!
         let collector = RDKafkaMessageCollector(capacity: maxCount)
-        let ended = try await waiter.read(until: deadline, beforeFirstWait: { try await started.checkExists(until: deadline) }) {
+        var topicMissing = false
+        let ended = try await waiter.read(until: deadline, beforeFirstWait: { topicMissing = try await started.checkExists(until: deadline) }) {
             try started.take(into: collector)
             return collector.isFull || collector.firstError != nil
         }
-        try Self.throwIfNothing(collector, ended, closed: .notStarted(topic, started.partition))
+        try Self.throwIfNothing(
+            collector, ended, closed: .notStarted(topic, started.partition),
+            missingTopic: topicMissing ? .missingTopic(topic, started.partition) : nil)
         return collector.makeBatch(client: client)
     }
 
@@ -199,14 +205,21 @@ public final class KafkaPartitionConsumer: Sendable {
     }
 
     /// Ends a read that collected nothing: throws the error message taken, that the partition
-    /// was stopped (`closed`), or that the task was cancelled; returns on a timeout.
-    static func throwIfNothing(_ collector: RDKafkaMessageCollector, _ ended: RDKafkaQueueWake?, closed: @autoclosure () -> KafkaError) throws {
+    /// was stopped (`closed`), that the task was cancelled, or — on a timeout, with
+    /// `missingTopic` — that the topic does not exist; returns on a plain timeout.
+    static func throwIfNothing(
+        _ collector: RDKafkaMessageCollector,
+        _ ended: RDKafkaQueueWake?,
+        closed: @autoclosure () -> KafkaError,
+        missingTopic: @autoclosure () -> KafkaError? = nil
+    ) throws {
         guard collector.count == 0 else { return }
         if let error = collector.firstError { throw error }
         switch ended {
         case .closed: throw closed()
         case .cancelled: throw CancellationError()
-        case nil, .ready, .timedOut: return
+        case .timedOut: if let error = missingTopic() { throw error }
+        case nil, .ready: return
         }
     }
 }
@@ -240,26 +253,43 @@ final class RDKafkaStartedPartition: Sendable {
         }
     }
 
-    /// Throws if the cluster's metadata shows the topic without this partition. A metadata
-    /// request that fails, or a topic the cluster does not know (yet), proves nothing.
-    func checkExists(until deadline: DispatchTime) async throws {
-        guard case .unknown = existence.withLock({ $0 }) else { return }
-        let count = await RDKafkaStartedPartition.partitionCount(of: topic, until: deadline)
-        guard let count else { return }
-        let known: Existence = partition < count ? .exists : .missing(.missingPartition(topic.name, partition, partitionCount: count))
-        existence.withLock { $0 = known }
-        if case .missing(let error) = known { throw error }
+    /// Throws if the cluster's metadata shows the topic without this partition; returns `true`
+    /// if it shows no such topic (which may be created yet: the read goes on, and throws only
+    /// if nothing came by its deadline). A failed metadata request proves nothing.
+    func checkExists(until deadline: DispatchTime) async throws -> Bool {
+        guard case .unknown = existence.withLock({ $0 }) else { return false }
+        switch await RDKafkaStartedPartition.presence(of: topic, until: deadline) {
+        case .unknown:
+            return false
+        case .missingTopic:
+            return true
+        case .partitions(let count):
+            let known: Existence = partition < count ? .exists : .missing(.missingPartition(topic.name, partition, partitionCount: count))
+            existence.withLock { $0 = known }
+            if case .missing(let error) = known { throw error }
+            return false
+        }
     }
 
-    /// The number of partitions the cluster's metadata shows for `topic`, if it shows the topic.
-    static func partitionCount(of topic: RDKafkaTopic, until deadline: DispatchTime) async -> Int? {
+    /// What the cluster's metadata shows of a topic.
+    enum Presence {
+        case partitions(Int)
+        case missingTopic
+        /// The request failed, or the topic has another error: nothing is known.
+        case unknown
+    }
+
+    /// Asks the cluster (on the blocking executor, within the deadline, at most 5 s) about `topic`.
+    static func presence(of topic: RDKafkaTopic, until deadline: DispatchTime) async -> Presence {
         let remaining = Int64(deadline.uptimeNanoseconds) - Int64(DispatchTime.now().uptimeNanoseconds)
         let timeout = Duration.nanoseconds(min(max(remaining, 1_000_000), 5_000_000_000))
         let client = topic.client
         let name = topic.name
-        guard case .success(let metadata) = await runBlocking({ client.metadataBlocking(topic: name, timeout: timeout) }),
-              let found = metadata.topic(name), found.error == nil, !found.partitions.isEmpty
-        else { return nil }
-        return found.partitions.count
+        guard case .success(let metadata) = await runBlocking({ client.metadataBlocking(topic: name, timeout: timeout) }) else {
+            return .unknown
+        }
+        guard let found = metadata.topic(name), found.error != .unknownTopicOrPartition else { return .missingTopic }
+        guard found.error == nil, !found.partitions.isEmpty else { return .unknown }
+        return .partitions(found.partitions.count)
     }
 }
