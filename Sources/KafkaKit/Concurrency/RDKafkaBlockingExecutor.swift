@@ -2,26 +2,31 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// The one place blocking librdkafka calls run: a bounded pool of threads of its own, never the
-/// cooperative pool (flush, close, commit, metadata, admin requests, consume_stop, and
-/// `rd_kafka_destroy`).
+/// The one place blocking librdkafka calls run — flush, close, commit, committed, seek,
+/// watermarks, metadata, consume_stop and `rd_kafka_destroy` — on a bounded pool of threads of
+/// its own, never on the cooperative pool.
 ///
 /// Threads are started lazily, one whenever a job finds none idle, up to
 /// ``defaultMaxThreads``; they live for the process. Beyond the bound, jobs queue in order:
-/// a thousand concurrent commits use eight threads, not a thousand.
+/// a thousand concurrent commits use eight threads, not a thousand. (Waits that librdkafka can
+/// signal — partition consumer reads, admin results — do not come here at all: they suspend on
+/// an ``RDKafkaQueueWaiter``.)
 ///
 /// No deadlock: a job never waits for another job of the pool. Every job is one librdkafka call
 /// (or a few), which waits only for librdkafka's own threads, for the broker, or for KafkaKit's
-/// dedicated threads (the producer's poller, the consumer's waker), none of which waits for the
-/// pool. A client released on a pool thread is destroyed right there, not submitted again; the
-/// only synchronous wait for pool work is the exit drain, which a pool thread never does.
+/// dedicated threads (the producer's poller, the consumer's waker) — none of which waits for
+/// the pool — or, for a second concurrent consumer close, for the first one, which is already
+/// running. A client released on a pool thread is destroyed right there, not submitted again;
+/// the only synchronous wait for pool work is the exit drain, which a pool thread never does.
 /// A slow job (a flush with a long timeout, a close against a dead broker) can delay the jobs
 /// queued behind it, never block them for ever: each call has its own timeout.
 ///
 /// Process exit: ``submit(_:)`` is fire-and-forget (a client's `rd_kafka_destroy`, a partition
 /// consumer's final stops). So that `exit()` never runs while one of them is half done — the
 /// cause of a SIGSEGV at exit seen when a helper thread destroyed a client — the shared
-/// executor waits at exit (`atexit`) for submitted jobs to finish, up to ``exitDrainTimeout``.
+/// executor waits at exit (`atexit`, registered when the first client is created, after
+/// librdkafka initialised) for submitted jobs to finish, up to ``exitDrainTimeout``. Awaited
+/// jobs (``run(_:)``) are not waited for: their callers are cut short by the exit anyway.
 final class RDKafkaBlockingExecutor: Sendable {
     /// Eight: blocking calls are broker round trips or bounded waits, so a few threads keep
     /// many callers moving; more would only multiply idle stacks.
@@ -48,8 +53,8 @@ final class RDKafkaBlockingExecutor: Sendable {
         self.name = name
     }
 
-    /// Runs `body` on a pool thread and returns its result. `body`, and whatever it captured,
-    /// is released on that thread before the caller resumes (see ``RDKafkaBlockingWork``).
+    /// Runs `body` on a pool thread and returns its result. The pool thread lets go of `body`,
+    /// and of what it captured, before the caller resumes (see ``RDKafkaBlockingWork``).
     func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             let work = RDKafkaBlockingWork(body)
