@@ -76,6 +76,21 @@ struct BlockingExecutorTests {
         #expect(await Task.detached { executor.drain(timeout: .seconds(30)) }.value)
     }
 
+    @Test("a test's deadline fails it on time even when a blocking call ignores cancellation")
+    func deadlineDoesNotWaitForBlockingCall() async throws {
+        let executor = RDKafkaBlockingExecutor(maxThreads: 1, name: "test.stuck")
+        let finished = SeenThreads()
+        await #expect(throws: DeadlineExceeded.self) {
+            try await withDeadline(seconds: 0.5) {
+                await executor.run {
+                    sleep(3)  // deaf to cancellation, like any blocking librdkafka call
+                    finished.record()
+                }
+            }
+        }
+        #expect(finished.onPool == 0, "the deadline came first; the call is still running")
+    }
+
     @Test("clients released on the cooperative pool are destroyed by the shared executor, which drains them")
     func clientsDestroyedOnPool() async throws {
         for _ in 0..<10 {

@@ -111,8 +111,11 @@ public final class KafkaPartitionConsumer: Sendable {
     /// partition's end was reached, with `enable.partition.eof`).
     ///
     /// - Throws: ``KafkaError`` if the partition was not started (``KafkaError/Code/invalidState``),
-    ///   does not exist (``KafkaError/Code/unknownPartition``), or librdkafka reports an error
-    ///   for it; `CancellationError` if the task is cancelled while waiting.
+    ///   its topic does not have it (``KafkaError/Code/unknownPartition``, known from the cluster's
+    ///   metadata, asked once by the first read that has to wait), its topic does not exist
+    ///   (retriable `UNKNOWN_TOPIC_OR_PART`, once the timeout passed with nothing read), or
+    ///   librdkafka reports an error for it; `CancellationError` if the task is cancelled while
+    ///   waiting. A zero timeout never waits, so it checks nothing.
     public func consume(topic: String, partition: KafkaPartition, timeout: Duration) async throws -> KafkaConsumerMessage? {
         let deadline = Self.deadline(after: timeout)
         let started = try direct(topic, partition)
