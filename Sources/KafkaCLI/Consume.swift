@@ -27,12 +27,12 @@ struct Consume: AsyncParsableCommand {
 
     func startOffset() throws -> Int64 {
         switch from {
-        case "beginning": return KafkaOffset.beginning
-        case "end": return KafkaOffset.end
-        case "stored": return KafkaOffset.stored
+        case "beginning": return KafkaOffset.beginning.rawValue
+        case "end": return KafkaOffset.end.rawValue
+        case "stored": return KafkaOffset.stored.rawValue
         default:
             guard let n = Int64(from) else { throw ValidationError("--from takes beginning, end, stored, OFFSET or -N, not '\(from)'") }
-            return n < 0 ? KafkaOffset.fromEnd(-n) : n
+            return n < 0 ? KafkaOffset.tail(-n).rawValue : n
         }
     }
 

@@ -3,8 +3,9 @@ import Foundation
 public import Logging
 
 /// Cluster administration: metadata, topics, partitions, configurations, consumer groups and
-/// offsets. Every call is asynchronous and runs librdkafka's blocking waits on a thread of its
-/// own, never on the cooperative pool.
+/// offsets. Every call is asynchronous: an admin request waits for its answer without holding a
+/// thread, and metadata requests (which block in librdkafka) run on KafkaKit's blocking
+/// executor, never on the cooperative pool.
 public final class KafkaAdminClient: Sendable {
     let client: RDKafkaClient
 
@@ -34,7 +35,7 @@ public final class KafkaAdminClient: Sendable {
 
     /// Creates topics; throws if any of them could not be created, naming each one and why.
     public func createTopics(_ topics: [KafkaNewTopic], timeout: Duration = .seconds(30)) async throws {
-        let handle = UncheckedHandle(client.handle)
+        let handle = client.handle
         try await request(RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout: timeout) { options, queue in
             var reason = [CChar](repeating: 0, count: 256)
             var made: [OpaquePointer?] = []
@@ -51,7 +52,7 @@ public final class KafkaAdminClient: Sendable {
                     }
                 }
             }
-            made.withUnsafeMutableBufferPointer { rd_kafka_CreateTopics(handle.pointer, $0.baseAddress, $0.count, options, queue) }
+            made.withUnsafeMutableBufferPointer { rd_kafka_CreateTopics(handle, $0.baseAddress, $0.count, options, queue) }
             return nil
         } read: { event in
             var count = 0
@@ -62,11 +63,11 @@ public final class KafkaAdminClient: Sendable {
 
     /// Deletes topics; throws if any of them could not be deleted.
     public func deleteTopics(_ names: [String], timeout: Duration = .seconds(30)) async throws {
-        let handle = UncheckedHandle(client.handle)
+        let handle = client.handle
         try await request(RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout: timeout) { options, queue in
             var made = names.map { rd_kafka_DeleteTopic_new($0) }
             defer { for t in made { rd_kafka_DeleteTopic_destroy(t) } }
-            made.withUnsafeMutableBufferPointer { rd_kafka_DeleteTopics(handle.pointer, $0.baseAddress, $0.count, options, queue) }
+            made.withUnsafeMutableBufferPointer { rd_kafka_DeleteTopics(handle, $0.baseAddress, $0.count, options, queue) }
             return nil
         } read: { event in
             var count = 0
@@ -77,7 +78,7 @@ public final class KafkaAdminClient: Sendable {
 
     /// Grows a topic to `totalCount` partitions.
     public func createPartitions(topic: String, totalCount: Int, timeout: Duration = .seconds(30)) async throws {
-        let handle = UncheckedHandle(client.handle)
+        let handle = client.handle
         try await request(RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, timeout: timeout) { options, queue in
             var reason = [CChar](repeating: 0, count: 256)
             guard let p = rd_kafka_NewPartitions_new(topic, totalCount, &reason, reason.count) else {
@@ -85,7 +86,7 @@ public final class KafkaAdminClient: Sendable {
             }
             var made: [OpaquePointer?] = [p]
             defer { rd_kafka_NewPartitions_destroy(p) }
-            made.withUnsafeMutableBufferPointer { rd_kafka_CreatePartitions(handle.pointer, $0.baseAddress, 1, options, queue) }
+            made.withUnsafeMutableBufferPointer { rd_kafka_CreatePartitions(handle, $0.baseAddress, 1, options, queue) }
             return nil
         } read: { event in
             var count = 0
@@ -113,7 +114,7 @@ public final class KafkaAdminClient: Sendable {
 
     /// The configuration of a topic or broker, as the broker describes it.
     public func describeConfigs(_ resource: KafkaConfigResource, timeout: Duration = .seconds(30)) async throws -> [KafkaResourceConfigEntry] {
-        let handle = UncheckedHandle(client.handle)
+        let handle = client.handle
         return try await request(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout: timeout) { options, queue in
             let r: OpaquePointer
             switch resource {
@@ -122,7 +123,7 @@ public final class KafkaAdminClient: Sendable {
             }
             var made: [OpaquePointer?] = [r]
             defer { rd_kafka_ConfigResource_destroy(r) }
-            made.withUnsafeMutableBufferPointer { rd_kafka_DescribeConfigs(handle.pointer, $0.baseAddress, 1, options, queue) }
+            made.withUnsafeMutableBufferPointer { rd_kafka_DescribeConfigs(handle, $0.baseAddress, 1, options, queue) }
             return nil
         } read: { event -> Result<[KafkaResourceConfigEntry], KafkaError> in
             var count = 0
@@ -151,9 +152,9 @@ public final class KafkaAdminClient: Sendable {
 
     /// Every consumer group the cluster knows.
     public func listConsumerGroups(timeout: Duration = .seconds(30)) async throws -> [KafkaConsumerGroupListing] {
-        let handle = UncheckedHandle(client.handle)
+        let handle = client.handle
         return try await request(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, timeout: timeout) { options, queue in
-            rd_kafka_ListConsumerGroups(handle.pointer, options, queue)
+            rd_kafka_ListConsumerGroups(handle, options, queue)
             return nil
         } read: { event -> Result<[KafkaConsumerGroupListing], KafkaError> in
             let result = rd_kafka_event_ListConsumerGroups_result(event)
@@ -171,14 +172,14 @@ public final class KafkaAdminClient: Sendable {
 
     /// A group's committed offsets (for all its partitions, or these).
     public func listConsumerGroupOffsets(group: String, partitions: [KafkaTopicPartition]? = nil, timeout: Duration = .seconds(30)) async throws -> [KafkaTopicPartition] {
-        let handle = UncheckedHandle(client.handle)
+        let handle = client.handle
         return try await request(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout: timeout) { options, queue in
             let list = partitions.map(RDKafkaTopicPartitionList.make)
             defer { if let list { rd_kafka_topic_partition_list_destroy(list) } }
             let request = rd_kafka_ListConsumerGroupOffsets_new(group, list)
             var made: [OpaquePointer?] = [request]
             defer { rd_kafka_ListConsumerGroupOffsets_destroy(request) }
-            made.withUnsafeMutableBufferPointer { rd_kafka_ListConsumerGroupOffsets(handle.pointer, $0.baseAddress, 1, options, queue) }
+            made.withUnsafeMutableBufferPointer { rd_kafka_ListConsumerGroupOffsets(handle, $0.baseAddress, 1, options, queue) }
             return nil
         } read: { event -> Result<[KafkaTopicPartition], KafkaError> in
             var count = 0
@@ -197,7 +198,7 @@ public final class KafkaAdminClient: Sendable {
 
     /// Looks up offsets of partitions: earliest, latest, by timestamp, or of the largest timestamp.
     public func listOffsets(_ partitions: [KafkaTopicPartition], query: KafkaOffsetQuery, timeout: Duration = .seconds(30)) async throws -> [KafkaListedOffset] {
-        let handle = UncheckedHandle(client.handle)
+        let handle = client.handle
         let spec: Int64 = switch query {
         case .earliest: Int64(RD_KAFKA_OFFSET_SPEC_EARLIEST.rawValue)
         case .latest: Int64(RD_KAFKA_OFFSET_SPEC_LATEST.rawValue)
@@ -207,7 +208,7 @@ public final class KafkaAdminClient: Sendable {
         return try await request(RD_KAFKA_ADMIN_OP_LISTOFFSETS, timeout: timeout) { options, queue in
             let list = RDKafkaTopicPartitionList.make(partitions.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition, offset: spec) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
-            rd_kafka_ListOffsets(handle.pointer, list, options, queue)
+            rd_kafka_ListOffsets(handle, list, options, queue)
             return nil
         } read: { event -> Result<[KafkaListedOffset], KafkaError> in
             var count = 0
@@ -228,33 +229,43 @@ public final class KafkaAdminClient: Sendable {
 
     // MARK: Plumbing
 
-    /// Submits an admin request and waits for its result event, both on a thread of their own.
-    /// `submit` returns an error when the request cannot even be built.
+    /// Submits an admin request and waits for its result event.
+    ///
+    /// Submitting only queues the request for librdkafka's background thread, so it runs on the
+    /// caller's thread; the wait for the result is a suspension on the request's own queue
+    /// (``RDKafkaQueueWaiter``), holding no thread — an admin call against a dead broker does
+    /// not occupy the blocking executor for its whole timeout. `submit` returns an error when
+    /// the request cannot even be built.
     private func request<T: Sendable>(
         _ op: rd_kafka_admin_op_t,
         timeout: Duration,
-        submit: @escaping @Sendable (OpaquePointer, OpaquePointer) -> KafkaError?,
-        read: @escaping @Sendable (OpaquePointer) -> Result<T, KafkaError>
+        submit: (OpaquePointer, OpaquePointer) -> KafkaError?,
+        read: (OpaquePointer) -> Result<T, KafkaError>
     ) async throws -> T {
-        let client = self.client
-        return try await runBlocking { () -> Result<T, KafkaError> in
-            let queue = rd_kafka_queue_new(client.handle)!
-            defer { rd_kafka_queue_destroy(queue) }
-            let options = rd_kafka_AdminOptions_new(client.handle, op)!
-            defer { rd_kafka_AdminOptions_destroy(options) }
-            var reason = [CChar](repeating: 0, count: 256)
-            _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout.timeoutMilliseconds, &reason, reason.count)
-            if let error = submit(options, queue) { return .failure(error) }
-            // The request times out by itself; the margin only guards against a lost reply.
-            guard let event = rd_kafka_queue_poll(queue, timeout.timeoutMilliseconds + 5000) else {
-                return .failure(KafkaError(code: .timedOut, message: "no reply to the admin request within \(timeout)"))
-            }
+        let queue = RDKafkaQueue(newOn: client)
+        let waiter = RDKafkaQueueWaiter(queue: queue)
+        defer { waiter.close() }
+        let options = rd_kafka_AdminOptions_new(client.handle, op)!
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        var reason = [CChar](repeating: 0, count: 256)
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeout.timeoutMilliseconds, &reason, reason.count)
+        if let error = submit(options, queue.handle) { throw error }
+        // The request times out by itself; the margin only guards against a lost reply.
+        let deadline = KafkaPartitionConsumer.deadline(after: timeout + .seconds(5))
+        var result: Result<T, KafkaError>?
+        let ended = try await waiter.read(until: deadline) {
+            guard let event = rd_kafka_queue_poll(queue.handle, 0) else { return false }
             defer { rd_kafka_event_destroy(event) }
             let err = rd_kafka_event_error(event)
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                return .failure(KafkaError(err, message: rd_kafka_event_error_string(event).map { String(cString: $0) }))
+                result = .failure(KafkaError(err, message: rd_kafka_event_error_string(event).map { String(cString: $0) }))
+            } else {
+                result = read(event)
             }
-            return read(event)
-        }.get()
+            return true
+        }
+        if let result { return try result.get() }
+        if ended == .cancelled { throw CancellationError() }
+        throw KafkaError(code: .timedOut, message: "no reply to the admin request within \(timeout)")
     }
 }

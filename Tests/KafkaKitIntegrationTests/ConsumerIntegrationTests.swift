@@ -56,7 +56,8 @@ struct ConsumerIntegrationTests {
         let consumer = try KafkaConsumer(configuration: consumerConfiguration())
         try consumer.subscribe(topics: [topic])
         let read = try await read(consumer, count: 500)
-        let byKey = Dictionary(uniqueKeysWithValues: read.map { ($0.key!, $0) })
+        // A record read twice (at-least-once allows it) must fail the checks below, not trap here.
+        let byKey = Dictionary(read.map { ($0.key!, $0) }, uniquingKeysWith: { first, _ in first })
         #expect(reports.allSatisfy { $0.isDelivered })
         for (i, record) in records.enumerated() {
             let got = try #require(byKey[record.key!], "key k\(i)")
@@ -185,11 +186,13 @@ struct ConsumerIntegrationTests {
         let consumer = try KafkaConsumer(configuration: configuration)
         try consumer.assign([KafkaTopicPartition(topic: topic, partition: 0, offset: KafkaOffset.beginning)])
         let first = try await read(consumer, count: 30)
-        #expect(first.last?.offset == 29)
+        #expect(first.map(\.offset) == Array(0..<30))
         try await consumer.seek([KafkaTopicPartition(topic: topic, partition: 0, offset: 7)])
         let again = try await read(consumer, count: 1)
         #expect(again.first?.offset == 7)
-        #expect(again.first?.value == Array("m7".utf8))
+        // The 30 were sent concurrently, so which of them the broker stored at offset 7 is its
+        // choice: what is promised is the same record as the first read found there.
+        #expect(again.first?.value == first[7].value)
         await consumer.close()
     }
 
@@ -206,9 +209,11 @@ struct ConsumerIntegrationTests {
         await consumer.close()
     }
 
-    @Test("three members of a group share the partitions: nothing lost, nothing read twice after commits")
+    @Test("three members of a group share the partitions: nothing lost; a record is read again only after its commit failed")
     func groupRebalance() async throws {
         let topic = TestBroker.freshTopic("group")
+        let admin = try KafkaAdminClient(configuration: KafkaConfiguration(bootstrapServers: [try TestBroker.servers()]))
+        try await admin.createTopics([KafkaNewTopic(name: topic, partitions: 4)])
         _ = try await produce((0..<4).map { KafkaProducerRecord(topic: topic, partition: Int32($0), value: "create") })
         let group = "group-\(UUID().uuidString)"
         var configuration = try consumerConfiguration(group: group)
@@ -216,32 +221,54 @@ struct ConsumerIntegrationTests {
         configuration["auto.offset.reset"] = "earliest"
 
         let seen = SeenOffsets()
-        func member(_ name: String) throws -> (KafkaConsumer, Task<Void, any Error>) {
+        func member(_ name: String) throws -> (KafkaConsumer, Task<Void, Never>) {
             let consumer = try KafkaConsumer(configuration: configuration)
             try consumer.subscribe(topics: [topic])
             let task = Task {
                 for await message in consumer.messages {
                     seen.add(name, message.partition, message.offset)
-                    try await consumer.commit(message)  // committed before the next one is taken
+                    do {
+                        try await consumer.commit(message)  // committed before the next one is taken
+                    } catch {
+                        // A commit during a rebalance may be refused: the record's next owner
+                        // reads it again (at-least-once), and this member goes on.
+                        seen.commitFailed(message.partition, message.offset)
+                    }
                 }
             }
             return (consumer, task)
         }
+        // Records are sent only once every member holds partitions: when a rebalance ends is
+        // the group's business, and a member that joined late could otherwise find nothing left.
         let (a, ta) = try member("a")
         let (b, tb) = try member("b")
+        try await waitUntilAssigned([a, b])
         _ = try await produce((0..<400).map { KafkaProducerRecord(topic: topic, partition: Int32($0 % 4), value: "first-\($0)") })
-        try await seen.wait(for: 404, seconds: 60)
+        try await seen.wait(untilEveryPartitionOf: 4, has: 101, seconds: 60)
         let (c, tc) = try member("c")
+        try await waitUntilAssigned([a, b, c])
         _ = try await produce((0..<400).map { KafkaProducerRecord(topic: topic, partition: Int32($0 % 4), value: "second-\($0)") })
-        try await seen.wait(for: 804, seconds: 90)
+        try await seen.wait(untilEveryPartitionOf: 4, has: 201, seconds: 90)
 
-        #expect(seen.duplicates.isEmpty, "read twice: \(seen.duplicates.prefix(5))")
         for p in Int32(0)..<4 {
             #expect(seen.offsets(partition: p) == Array(0..<201), "partition \(p) complete")
         }
+        let unexplained = seen.duplicates.subtracting(seen.failedCommits)
+        #expect(unexplained.isEmpty, "read twice though committed: \(unexplained.sorted().prefix(5))")
         #expect(seen.members.count >= 2, "the work was shared: \(seen.members)")
         for consumer in [a, b, c] { await consumer.close() }
-        for task in [ta, tb, tc] { _ = try? await task.value }
+        for task in [ta, tb, tc] { await task.value }
+    }
+
+    /// Waits until each consumer holds at least one partition. Under the eager protocol a
+    /// member revokes everything before it rejoins, so all holding some means all are in the
+    /// same generation.
+    func waitUntilAssigned(_ consumers: [KafkaConsumer], seconds: Double = 60) async throws {
+        try await withDeadline(seconds: seconds) {
+            while try consumers.contains(where: { try $0.assignment().isEmpty }) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 }
 
@@ -274,28 +301,36 @@ struct ReadRecord: Sendable {
 final class SeenOffsets: Sendable {
     private struct State {
         var seen: [String: Set<String>] = [:]
-        var all: [Int32: [Int64]] = [:]
-        var duplicates: [String] = []
-        var count = 0
+        var all: [Int32: Set<Int64>] = [:]
+        var duplicates: Set<String> = []
+        var failedCommits: Set<String> = []
     }
     private let state = Mutex(State())
 
     func add(_ member: String, _ partition: Int32, _ offset: Int64) {
         state.withLock { s in
-            if s.all[partition, default: []].contains(offset) { s.duplicates.append("\(member) \(partition)@\(offset)") }
-            s.all[partition, default: []].append(offset)
+            if !s.all[partition, default: []].insert(offset).inserted { s.duplicates.insert("\(partition)@\(offset)") }
             s.seen[member, default: []].insert("\(partition)@\(offset)")
-            s.count += 1
         }
     }
 
-    var duplicates: [String] { state.withLock { $0.duplicates } }
+    func commitFailed(_ partition: Int32, _ offset: Int64) {
+        _ = state.withLock { $0.failedCommits.insert("\(partition)@\(offset)") }
+    }
+
+    /// `partition@offset` of every record read more than once.
+    var duplicates: Set<String> { state.withLock { $0.duplicates } }
+    /// `partition@offset` of every record whose commit failed.
+    var failedCommits: Set<String> { state.withLock { $0.failedCommits } }
     var members: [String] { state.withLock { Array($0.seen.keys) } }
+    /// The distinct offsets read in `partition`, in order.
     func offsets(partition: Int32) -> [Int64] { state.withLock { ($0.all[partition] ?? []).sorted() } }
 
-    func wait(for count: Int, seconds: Double) async throws {
+    /// Waits (polling; test code only) until each of partitions `0..<partitions` has `count`
+    /// distinct offsets read: duplicates do not count, so none can hide a record not yet read.
+    func wait(untilEveryPartitionOf partitions: Int32, has count: Int, seconds: Double) async throws {
         let deadline = ContinuousClock.now + .seconds(seconds)
-        while state.withLock({ $0.count }) < count {
+        while state.withLock({ s in (0..<partitions).contains { (s.all[$0]?.count ?? 0) < count } }) {
             guard ContinuousClock.now < deadline else { throw DeadlineExceeded(seconds: seconds) }
             try await Task.sleep(for: .milliseconds(50))
         }

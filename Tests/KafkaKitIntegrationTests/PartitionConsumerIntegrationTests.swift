@@ -1,6 +1,7 @@
 import Foundation
 import KafkaKit
 import KafkaKitTestSupport
+import Synchronization
 import Testing
 
 /// The partition consumer (KafkaTcl's model) against the real local broker.
@@ -39,12 +40,12 @@ struct PartitionConsumerIntegrationTests {
             #expect(message.offset == expected && message.valueString == "m\(expected)")
         }
         let absolute = try consumer()
-        try absolute.start(topic: topic, partition: 0, at: .offset(5))
+        try absolute.start(topic: topic, partition: 0, at: 5)
         #expect(try await next(absolute, topic)?.offset == 5)
         let tail = try consumer()
-        try tail.start(topic: topic, partition: 0, at: .fromEnd(3))
+        try tail.start(topic: topic, partition: 0, at: .tail(3))
         #expect(try await next(tail, topic)?.offset == 17)
-        try tail.stop(topic: topic, partition: 0)
+        try await tail.stop(topic: topic, partition: 0)
     }
 
     @Test("start at the end sees only new messages; nothing within the timeout is nil")
@@ -53,11 +54,17 @@ struct PartitionConsumerIntegrationTests {
         let consumer = try consumer()
         try consumer.start(topic: topic, partition: 0, at: .end)
         #expect(try await consumer.consume(topic: topic, partition: 0, timeout: .milliseconds(1500)) == nil)
+        // `end` is resolved when fetching starts, which nothing here observes: send until a new
+        // record arrives. The promise is that the first one read is new, never one of the five.
         let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: [try TestBroker.servers()]))
-        _ = try await producer.sendAndWait(KafkaProducerRecord(topic: topic, partition: 0, value: "new"))
+        var first: KafkaConsumerMessage?
+        for i in 0..<10 where first == nil {
+            _ = try await producer.sendAndWait(KafkaProducerRecord(topic: topic, partition: 0, value: "new-\(i)"))
+            first = try await consumer.consume(topic: topic, partition: 0, timeout: .seconds(3))
+        }
         await producer.shutdown()
-        let message = try #require(try await next(consumer, topic))
-        #expect(message.offset == 5 && message.valueString == "new")
+        let message = try #require(first)
+        #expect(message.offset >= 5 && message.valueString?.hasPrefix("new-") == true, "\(message.offset) \(message.valueString ?? "")")
     }
 
     @Test("start at the group's stored offset")
@@ -103,7 +110,83 @@ struct PartitionConsumerIntegrationTests {
             if batch.isEmpty, let one = try await queue.consume(timeout: .seconds(5)) { seen[one.partition, default: []].append(one.offset) }
         }
         #expect(seen[0] == [0, 1, 2, 3, 4] && seen[1] == [0, 1, 2, 3, 4])
-        try consumer.stop(topic: topic, partition: 0)
-        try consumer.stop(topic: topic, partition: 1)
+        try await consumer.stop(topic: topic, partition: 0)
+        try await consumer.stop(topic: topic, partition: 1)
     }
+
+    /// A fresh topic of `partitions` partitions with one record ("only") in partition 0.
+    func topicWithOneRecord(partitions: Int32) async throws -> String {
+        let topic = TestBroker.freshTopic("partition")
+        let admin = try KafkaAdminClient(configuration: KafkaConfiguration(bootstrapServers: [try TestBroker.servers()]))
+        try await admin.createTopics([KafkaNewTopic(name: topic, partitions: partitions)])
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: [try TestBroker.servers()]))
+        _ = try await producer.sendAndWait(KafkaProducerRecord(topic: topic, partition: 0, value: "only"))
+        await producer.shutdown()
+        return topic
+    }
+
+    @Test("waits on other partitions and queues do not hold up a read of a partition with a record")
+    func independentWaits() async throws {
+        let topic = try await topicWithOneRecord(partitions: 3)
+        let consumer = try consumer()
+        let queue = consumer.makeQueue()
+        try consumer.start(topic: topic, partition: 0, at: .beginning)
+        try consumer.start(topic: topic, partition: 1, at: .beginning)
+        try consumer.start(topic: topic, partition: 2, at: .beginning, queue: queue)
+        let order = EventOrder()
+        try await withDeadline(seconds: 90) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // More long waits than the blocking executor has threads; nothing comes to 1 or 2.
+                for _ in 0..<10 {
+                    group.addTask {
+                        _ = try? await consumer.consume(topic: topic, partition: 1, timeout: .seconds(20))
+                        order.append("wait on 1")
+                    }
+                }
+                group.addTask {
+                    _ = try? await queue.consume(timeout: .seconds(20))
+                    order.append("wait on the queue")
+                }
+                // Only makes a failure of the old serial design certain: the long waits went first.
+                try await Task.sleep(for: .milliseconds(500))
+                let message = try await consumer.consume(topic: topic, partition: 0, timeout: .seconds(15))
+                order.append("read of 0")
+                #expect(message?.valueString == "only")
+                group.cancelAll()
+            }
+        }
+        #expect(order.events.first == "read of 0", "\(order.events)")
+    }
+
+    @Test("consume on a partition never started, stopped, or missing from the topic throws, naming it")
+    func notStarted() async throws {
+        let topic = try await topicWithOneRecord(partitions: 1)
+        let consumer = try consumer()
+        let never = await #expect(throws: KafkaError.self) { try await consumer.consume(topic: topic, partition: 0, timeout: .seconds(1)) }
+        #expect(never?.topic == topic)
+        #expect(never?.message.contains("\(topic)[0]") == true && never?.message.contains("not started") == true, "\(String(describing: never))")
+        let batch = await #expect(throws: KafkaError.self) {
+            try await consumer.consumeBatch(topic: topic, partition: 0, maxCount: 10, timeout: .seconds(1))
+        }
+        #expect(batch?.message.contains("not started") == true, "\(String(describing: batch))")
+
+        try consumer.start(topic: topic, partition: 0, at: .beginning)
+        #expect(try await consumer.consume(topic: topic, partition: 0, timeout: .seconds(15))?.valueString == "only")
+        try await consumer.stop(topic: topic, partition: 0)
+        let stopped = await #expect(throws: KafkaError.self) { try await consumer.consume(topic: topic, partition: 0, timeout: .seconds(1)) }
+        #expect(stopped?.message.contains("not started") == true, "\(String(describing: stopped))")
+
+        // Started, but the topic has no partition 7: librdkafka says so once it has the metadata.
+        try consumer.start(topic: topic, partition: 7, at: .beginning)
+        let missing = await #expect(throws: KafkaError.self) { try await consumer.consume(topic: topic, partition: 7, timeout: .seconds(30)) }
+        #expect(missing?.code == .unknownPartition, "\(String(describing: missing))")
+        #expect(missing?.message.contains("\(topic)[7]") == true, "\(String(describing: missing))")
+    }
+}
+
+/// The order in which concurrent calls returned.
+final class EventOrder: Sendable {
+    private let storage = Mutex<[String]>([])
+    func append(_ event: String) { storage.withLock { $0.append(event) } }
+    var events: [String] { storage.withLock { $0 } }
 }

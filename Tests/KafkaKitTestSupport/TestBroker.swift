@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The broker integration tests run against: `KAFKA_BOOTSTRAP_SERVERS` (set by `make test`).
 /// Without it the integration suites are skipped — except under `CI=true`, where they run and
@@ -32,22 +33,68 @@ public struct TestBrokerMissing: Error, CustomStringConvertible {
 }
 
 /// Fails instead of hanging when `body` does not finish within `seconds`.
+///
+/// The deadline does not wait for `body` to notice its cancellation: a body stuck in a call
+/// that ignores cancellation is left to finish in the background, and the test fails on time.
 public func withDeadline<T: Sendable>(
     seconds: Double,
     _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            return nil
+    let race = DeadlineRace<T>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { continuation in
+            race.start(continuation, seconds: seconds, body)
         }
-        guard let first = try await group.next(), let value = first else {
-            group.cancelAll()
-            throw DeadlineExceeded(seconds: seconds)
+    } onCancel: {
+        race.finish(.failure(CancellationError()))
+    }
+}
+
+/// The body and the deadline of ``withDeadline(seconds:_:)``, racing: the first to finish
+/// resumes the caller and cancels the other.
+private final class DeadlineRace<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var tasks: [Task<Void, Never>] = []
+        var finished = false
+    }
+    private let state = Mutex(State())
+
+    func start(_ continuation: CheckedContinuation<T, any Error>, seconds: Double, _ body: @escaping @Sendable () async throws -> T) {
+        let cancelledAlready = state.withLock { state -> Bool in
+            if state.finished { return true }  // the caller was cancelled before the race began
+            state.continuation = continuation
+            return false
         }
-        group.cancelAll()
-        return value
+        if cancelledAlready {
+            continuation.resume(throwing: CancellationError())
+            return
+        }
+        // Unstructured, so the caller need not wait for a body that ignores cancellation;
+        // `Task {}` keeps the test's task-local context, so issues are still attributed to it.
+        let work = Task {
+            do { finish(.success(try await body())) } catch { finish(.failure(error)) }
+        }
+        let timer = Task {
+            try? await Task.sleep(for: .seconds(seconds))
+            finish(.failure(DeadlineExceeded(seconds: seconds)))
+        }
+        let cancelNow = state.withLock { state -> Bool in
+            state.tasks = [work, timer]
+            return state.finished
+        }
+        if cancelNow { work.cancel(); timer.cancel() }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let (continuation, tasks) = state.withLock { state -> (CheckedContinuation<T, any Error>?, [Task<Void, Never>]) in
+            guard !state.finished else { return (nil, []) }
+            state.finished = true
+            defer { state.continuation = nil }
+            return (state.continuation, state.tasks)
+        }
+        for task in tasks { task.cancel() }
+        continuation?.resume(with: result)
     }
 }
 

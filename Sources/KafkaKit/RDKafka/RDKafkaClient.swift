@@ -4,6 +4,14 @@ import Logging
 
 /// Owns one `rd_kafka_t` and its main queue, and destroys them when the last reference goes.
 ///
+/// `rd_kafka_destroy` blocks (it joins librdkafka's threads, and a consumer may leave its group),
+/// so it never runs on the cooperative pool: released on a thread of the
+/// ``RDKafkaBlockingExecutor``, the client is destroyed right there; released anywhere else
+/// (a task, the main thread, a librdkafka thread — where destroying would deadlock), the
+/// destroy is submitted to the executor, which waits for it at process exit. There is no
+/// explicit `destroy()`: queues, topics and consumed messages hold the client, and the handle
+/// must outlive them all, which only the last reference knows.
+///
 /// `@unchecked Sendable`: librdkafka's handle is thread-safe; the class only holds `let`s.
 final class RDKafkaClient: @unchecked Sendable {
     let handle: OpaquePointer
@@ -33,7 +41,7 @@ final class RDKafkaClient: @unchecked Sendable {
         var configuration = configuration
         if configuration.properties["log_level"] == nil && configuration.properties["log.level"] == nil {
             // Do not let librdkafka format debug lines nobody will see.
-            configuration.properties["log_level"] = String(Self.syslogLevel(for: logger.logLevel))
+            configuration.properties["log_level"] = String(logger.logLevel.syslogLevel)
         }
         let conf = try RDKafkaConfig.makeConf(configuration)
         if logsOnMainQueue {
@@ -55,11 +63,33 @@ final class RDKafkaClient: @unchecked Sendable {
         self.callbackContext = callbackContext
         if logsOnMainQueue { rd_kafka_set_log_queue(rk, nil) }  // nil: the main queue
         mainQueue = rd_kafka_queue_get_main(rk)
+        // Created (and its exit drain registered) after librdkafka initialised itself, so the
+        // drain runs at exit before librdkafka's dependencies clean up.
+        _ = RDKafkaBlockingExecutor.shared
     }
 
     deinit {
-        rd_kafka_queue_destroy(mainQueue)
-        rd_kafka_destroy(handle)
+        let handles = Handles(handle: handle, mainQueue: mainQueue, callbackContext: callbackContext)
+        if RDKafkaBlockingExecutor.isPoolThread {
+            handles.destroy()
+        } else {
+            RDKafkaBlockingExecutor.shared.submit { handles.destroy() }
+        }
+    }
+
+    /// What a destroy needs once the client object is gone.
+    ///
+    /// `@unchecked Sendable`: handed to the one thread that destroys them.
+    private struct Handles: @unchecked Sendable {
+        let handle: OpaquePointer
+        let mainQueue: OpaquePointer
+        /// Released with these handles, after `rd_kafka_destroy`: no callback can see it gone.
+        let callbackContext: AnyObject?
+
+        func destroy() {
+            rd_kafka_queue_destroy(mainQueue)
+            rd_kafka_destroy(handle)
+        }
     }
 
     /// Every effective property of the running client, secrets redacted.
@@ -79,96 +109,5 @@ final class RDKafkaClient: @unchecked Sendable {
         var error = KafkaError(err, message: String(nullTerminated: reason))
         error.isFatal = true
         return error
-    }
-
-    static func syslogLevel(for level: Logger.Level) -> Int {
-        switch level {
-        case .trace, .debug: 7
-        case .info: 6
-        case .notice: 5
-        case .warning: 4
-        case .error: 3
-        case .critical: 2
-        }
-    }
-
-    static func loggerLevel(forSyslog level: Int32) -> Logger.Level {
-        switch level {
-        case ...2: .critical
-        case 3: .error
-        case 4: .warning
-        case 5: .notice
-        case 6: .info
-        default: .debug
-        }
-    }
-}
-
-/// Runs blocking librdkafka calls (flush, close, metadata) on a thread of their own, never on
-/// the cooperative pool, and resumes the caller when done.
-func runBlocking<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        let work = BlockingWork(body)
-        let thread = Thread { continuation.resume(returning: work.run()) }
-        thread.name = "KafkaKit.blocking"
-        thread.start()
-    }
-}
-
-/// The body of a blocking call, released before its caller resumes.
-///
-/// The thread keeps its closure until it ends, after the caller has resumed. Had that closure
-/// held the body, a client captured by the body could be released last there — and
-/// `rd_kafka_destroy` run on that thread while the program, its work done, was exiting (a
-/// crash seen as `kafka topics create` exiting with SIGSEGV about one run in thirty).
-private final class BlockingWork<T: Sendable>: @unchecked Sendable {
-    /// Read and cleared once, by the one thread that runs it.
-    private var body: (@Sendable () -> T)?
-
-    init(_ body: @escaping @Sendable () -> T) { self.body = body }
-
-    func run() -> T {
-        let result = body!()
-        body = nil
-        return result
-    }
-}
-
-extension RDKafkaConfig {
-    /// Removes the value of every secret property of `configuration` from `text`.
-    static func redactSecrets(in text: String, of configuration: KafkaConfiguration) -> String {
-        var text = text
-        for (name, value) in configuration.properties.merging(configuration.topicProperties, uniquingKeysWith: { a, _ in a })
-        where KafkaConfiguration.isSensitive(name) {
-            text = redact(text, property: name, value: value)
-        }
-        return text
-    }
-}
-
-/// The logger a client without a served main queue logs to, straight from librdkafka's threads.
-final class RDKafkaLogContext: Sendable {
-    let logger: Logger
-
-    init(logger: Logger) { self.logger = logger }
-
-    func install(on conf: OpaquePointer) {
-        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
-        rd_kafka_conf_set_log_cb(conf) { rk, level, facility, text in
-            guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
-            Unmanaged<RDKafkaLogContext>.fromOpaque(opaque).takeUnretainedValue().logger
-                .logLibrdkafka(level: level, facility: facility, text: text)
-        }
-    }
-}
-
-extension Logger {
-    /// One librdkafka log line: its syslog level mapped, its facility under `kafka.facility`.
-    func logLibrdkafka(level: Int32, facility: UnsafePointer<CChar>?, text: UnsafePointer<CChar>?) {
-        log(
-            level: RDKafkaClient.loggerLevel(forSyslog: level),
-            "\(text.map { String(cString: $0) } ?? "")",
-            metadata: ["kafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
-        )
     }
 }

@@ -1,0 +1,18 @@
+import CLibrdkafka
+import Logging
+
+/// The logger a client without a served main queue logs to, straight from librdkafka's threads.
+final class RDKafkaLogContext: Sendable {
+    let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func install(on conf: OpaquePointer) {
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
+        rd_kafka_conf_set_log_cb(conf) { rk, level, facility, text in
+            guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
+            Unmanaged<RDKafkaLogContext>.fromOpaque(opaque).takeUnretainedValue().logger
+                .logLibrdkafka(level: level, facility: facility, text: text)
+        }
+    }
+}
