@@ -67,7 +67,7 @@ public final class KafkaConsumer: Sendable, Service {
     deinit {
         let core = self.core
         guard !core.isStopping else { return }
-        Thread { core.stopBlocking() }.start()
+        RDKafkaBlockingExecutor.shared.submit { core.stopBlocking() }
     }
 
     /// A logger that discards everything.

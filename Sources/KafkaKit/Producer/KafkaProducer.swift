@@ -75,13 +75,11 @@ public final class KafkaProducer: Sendable, Service {
     deinit {
         // Not shut down by its owner: end quickly. Undelivered messages are purged; their
         // reports still reach the event sequence (or the log).
-        // One thread per dropped producer, as before: stopBlocking waits for the poller, so it
-        // must not run on the caller's (perhaps cooperative) thread. It belongs on the shared
-        // blocking executor another branch is adding to KafkaKit, once that lands.
+        // stopBlocking waits for the poller, so it must not run on the caller's (perhaps
+        // cooperative) thread: the shared blocking executor runs it.
         let core = self.core
         guard !core.isStopping else { return }
-        let thread = Thread { _ = core.stopBlocking(timeout: .zero) }
-        thread.start()
+        RDKafkaBlockingExecutor.shared.submit { _ = core.stopBlocking(timeout: .zero) }
     }
 
     /// A logger that discards everything.

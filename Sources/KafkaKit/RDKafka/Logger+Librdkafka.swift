@@ -1,12 +1,19 @@
 import Logging
 
 extension Logger {
-    /// One librdkafka log line: its syslog level mapped, its facility under `kafka.facility`.
+    /// One librdkafka log line, its facility under `kafka.facility` and librdkafka's own level
+    /// under `kafka.level`. A library logs at `info` or below (swift-log's rule): librdkafka's
+    /// notices, warnings and errors are logged at `info` — what the application must act on
+    /// reaches it as an error event or a thrown error — and its debug lines at `debug`.
     func logLibrdkafka(level: Int32, facility: UnsafePointer<CChar>?, text: UnsafePointer<CChar>?) {
+        let original = Logger.Level(syslogLevel: level)
         log(
-            level: Logger.Level(syslogLevel: level),
+            level: original >= .info ? .info : original,
             "\(text.map { String(cString: $0) } ?? "")",
-            metadata: ["kafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
+            metadata: [
+                "kafka.facility": "\(facility.map { String(cString: $0) } ?? "")",
+                "kafka.level": "\(original)",
+            ]
         )
     }
 }
