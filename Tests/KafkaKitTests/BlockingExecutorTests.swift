@@ -80,15 +80,17 @@ struct BlockingExecutorTests {
     func deadlineDoesNotWaitForBlockingCall() async throws {
         let executor = RDKafkaBlockingExecutor(maxThreads: 1, name: "test.stuck")
         let finished = SeenThreads()
+        let release = DispatchSemaphore(value: 0)
         await #expect(throws: DeadlineExceeded.self) {
             try await withDeadline(seconds: 0.5) {
                 await executor.run {
-                    sleep(3)  // deaf to cancellation, like any blocking librdkafka call
+                    release.wait()  // deaf to cancellation, like any blocking librdkafka call
                     finished.record()
                 }
             }
         }
         #expect(finished.onPool == 0, "the deadline came first; the call is still running")
+        release.signal()
     }
 
     @Test("clients released on the cooperative pool are destroyed by the shared executor, which drains them")

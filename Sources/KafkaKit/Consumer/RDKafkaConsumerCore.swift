@@ -214,15 +214,12 @@ final class RDKafkaConsumerCore: Sendable {
 
     private func report(failed message: UnsafeMutablePointer<rd_kafka_message_t>) {
         let m = message.pointee
-        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) }
         if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
-            events.push(.partitionEOF(KafkaTopicPartition(topic: topic ?? "", partition: m.partition, offset: m.offset)))
+            let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+            events.push(.partitionEOF(KafkaTopicPartition(topic: topic, partition: m.partition, offset: m.offset)))
             return
         }
-        var error = KafkaError(m.err, topic: topic)
-        if let text = rd_kafka_message_errstr(message) { error.message = String(cString: text) }
-        error.message += " (partition \(m.partition))"
-        events.push(.error(error))
+        events.push(.error(.consumed(message)))
     }
 
     // MARK: Offsets

@@ -41,14 +41,6 @@ extension KafkaError {
             topic: topic)
     }
 
-    /// The error a consumed message carries, naming its topic and partition.
-    static func consumed(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaError {
-        let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) }
-        let reason = rd_kafka_message_errstr(message).map { String(cString: $0) } ?? KafkaError.Code(message.pointee.err).explanation
-        let place = topic.map { "\($0)[\(message.pointee.partition)]" } ?? "partition \(message.pointee.partition)"
-        return KafkaError(message.pointee.err, message: "consuming \(place): \(reason)", topic: topic)
-    }
-
     /// librdkafka's legacy API reports through `errno`-style thread-local state: read it on the
     /// same thread, right after the failing call.
     static func lastError(_ doing: String, _ topic: String, _ partition: Int32) -> KafkaError {
