@@ -233,37 +233,6 @@ struct ProducerShutdownTests {
     }
 }
 
-/// Fails with ``DeadlineExceeded`` if `body` has not returned within `seconds` — even if it
-/// never returns (``withDeadline(seconds:_:)`` waits for its body, so a hung shutdown would
-/// hang it too).
-@discardableResult
-func returnsWithin<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
-        let once = ResumeOnce(continuation)
-        Task {
-            do { once.resume(.success(try await body())) } catch { once.resume(.failure(error)) }
-        }
-        Task {
-            try? await Task.sleep(for: .seconds(seconds))
-            once.resume(.failure(DeadlineExceeded(seconds: seconds)))
-        }
-    }
-    return try result.get()
-}
-
-/// A continuation resumed by whichever comes first.
-final class ResumeOnce<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<Result<T, any Error>, Never>?>
-
-    init(_ continuation: CheckedContinuation<Result<T, any Error>, Never>) {
-        self.continuation = Mutex(continuation)
-    }
-
-    func resume(_ result: Result<T, any Error>) {
-        continuation.withLock { $0.take() }?.resume(returning: result)
-    }
-}
-
 /// Every log entry, with its level.
 final class ProducerLogRecorder: Sendable {
     struct Entry: Sendable {
