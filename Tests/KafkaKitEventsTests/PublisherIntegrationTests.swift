@@ -209,6 +209,9 @@ struct ReadmePublishingExampleTests {
     func publishing() async throws {
         let servers = try TestBroker.servers()
         let topic1 = TestBroker.freshTopic("topic1"), security = TestBroker.freshTopic("security")
+        // Made beforehand, so the example's 1 s message timeout is not spent creating them.
+        let admin = try KafkaAdminClient(configuration: KafkaConfiguration(bootstrapServers: [servers]))
+        try await admin.createTopics([KafkaNewTopic(name: topic1, partitions: 1), KafkaNewTopic(name: security, partitions: 1)])
         let printed = ReportLog()
 
         let callID = "a84b4c76e66710@pc33.example.com"  // the correlation key: a SIP Call-ID in the seed
