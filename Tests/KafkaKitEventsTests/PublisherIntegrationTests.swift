@@ -71,7 +71,8 @@ struct PublisherIntegrationTests {
         #expect(plainRecord.key == nil)
         #expect(keyedRecord.value == event.payload && plainRecord.value == event.payload)
         // The report of each says what was sent where.
-        let byTopic = Dictionary(uniqueKeysWithValues: reports.all.map { ($0.socket.topic, $0) })
+        #expect(reports.count == 2, "one report per message")
+        let byTopic = Dictionary(reports.all.map { ($0.socket.topic, $0) }, uniquingKeysWith: { first, _ in first })
         #expect(byTopic[keyed]?.key == Array("a84b4c76e66710@pc33.example.com".utf8))
         #expect(byTopic[plain]?.key == nil)
         await publisher.shutdown()
