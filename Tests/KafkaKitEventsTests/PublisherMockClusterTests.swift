@@ -61,6 +61,7 @@ struct PublisherMockClusterTests {
         // again until one is delivered, bounded by a deadline that fails the test.
         let after = try await withDeadline(seconds: 60) {
             while true {
+                try Task.checkCancellation()
                 if let report = try? await publisher.publishAndWait(broker: "m", message: Array("after".utf8)) { return report }
             }
         }
