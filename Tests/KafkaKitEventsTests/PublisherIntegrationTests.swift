@@ -71,7 +71,8 @@ struct PublisherIntegrationTests {
         #expect(plainRecord.key == nil)
         #expect(keyedRecord.value == event.payload && plainRecord.value == event.payload)
         // The report of each says what was sent where.
-        let byTopic = Dictionary(uniqueKeysWithValues: reports.all.map { ($0.socket.topic, $0) })
+        #expect(reports.count == 2, "one report per message")
+        let byTopic = Dictionary(reports.all.map { ($0.socket.topic, $0) }, uniquingKeysWith: { first, _ in first })
         #expect(byTopic[keyed]?.key == Array("a84b4c76e66710@pc33.example.com".utf8))
         #expect(byTopic[plain]?.key == nil)
         await publisher.shutdown()
@@ -104,7 +105,12 @@ struct PublisherIntegrationTests {
         let offsets = all.compactMap { try? $0.status.get() }.map { "\($0.partition)/\($0.offset)" }
         #expect(Set(offsets).count == count, "each message has its own partition/offset")
 
-        let records = try PlainConsumer.read(topic: topic, count: count, bootstrapServers: try TestBroker.servers())
+        // At least once: a retried produce may be stored twice; read until every message is there.
+        var found = Set<String>()
+        let records = try PlainConsumer.read(topic: topic, bootstrapServers: try TestBroker.servers()) { records in
+            if let value = records.last?.value { found.insert(String(decoding: value, as: UTF8.self)) }
+            return found.count >= count
+        }
         #expect(Set(records.compactMap(\.value).map { String(decoding: $0, as: UTF8.self) }) == Set(ofMessage.keys))
     }
 
@@ -132,18 +138,16 @@ struct PublisherIntegrationTests {
         let socket = try KafkaSocket(parsing: "kafka:127.0.0.1:1/events?t.message.timeout.ms=1500")
         let publisher = try KafkaEventPublisher(brokers: [KafkaBrokerSpec(id: "down", socket: socket)])
         let reports = ReportLog()
-        let start = ContinuousClock.now
         for i in 0..<25 {
             try publisher.publish(broker: "down", message: "m\(i)", report: reports.handler)
             try publisher.publish(to: socket, message: Array("s\(i)".utf8), report: reports.handler)
         }
+        // librdkafka's default is 300 s: every report arriving within this 60 s wait shows
+        // the socket's property governs.
         try await reports.wait(for: 50, seconds: 60)
-        let elapsed = ContinuousClock.now - start
         #expect(reports.count == 50)
         #expect(reports.all.allSatisfy { $0.error?.code == .messageTimedOut }, "\(reports.all.compactMap(\.error).prefix(2))")
         #expect(reports.all.filter { $0.brokerID == "down" }.count == 25)
-        // librdkafka's default is 300 s: failing within seconds shows the socket's property governs.
-        #expect(elapsed < .seconds(20), "took \(elapsed)")
         await publisher.shutdown()
     }
 
@@ -167,19 +171,24 @@ struct PublisherIntegrationTests {
         let topic = TestBroker.freshTopic("lifecycle")
         let publisher = try KafkaEventPublisher(subscriptions: [KafkaSubscription(event: "E_Y", sockets: [socket(topic)])])
         let reports = ReportLog()
-        let group = ServiceGroup(services: [publisher], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-        try await withDeadline(seconds: 60) {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                for i in 0..<100 { try publisher.raise(KafkaEvent(name: "E_Y", params: ["i": .int(Int64(i))]), report: reports.handler) }
-                try await Task.sleep(for: .milliseconds(300))  // the group has started the service
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-            }
+        // The raises run as a service of the group; once it returns the group shuts down
+        // gracefully, from inside its run, whatever the timing.
+        let raiser = ClosureService {
+            for i in 0..<100 { try publisher.raise(KafkaEvent(name: "E_Y", params: ["i": .int(Int64(i))]), report: reports.handler) }
         }
+        let group = ServiceGroup(configuration: .init(services: [
+            .init(service: publisher),
+            .init(service: raiser, successTerminationBehavior: .gracefullyShutdownGroup),
+        ], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
+        try await withDeadline(seconds: 60) { try await group.run() }
         #expect(reports.count == 100)
         #expect(reports.all.allSatisfy { $0.isDelivered })
-        #expect(try PlainConsumer.read(topic: topic, count: 100, bootstrapServers: try TestBroker.servers()).count == 100)
+        // At least once: a retried produce may be stored twice; every event is there.
+        let raised = Set((0..<100).map { KafkaEvent(name: "E_Y", params: ["i": .int(Int64($0))]).payload })
+        let records = try PlainConsumer.read(topic: topic, bootstrapServers: try TestBroker.servers()) {
+            Set($0.compactMap(\.value)).isSuperset(of: raised)
+        }
+        #expect(Set(records.compactMap(\.value)) == raised)
     }
 
     @Test("a property librdkafka rejects fails the publish, naming the property and its position in the socket")
@@ -201,6 +210,9 @@ struct ReadmePublishingExampleTests {
     func publishing() async throws {
         let servers = try TestBroker.servers()
         let topic1 = TestBroker.freshTopic("topic1"), security = TestBroker.freshTopic("security")
+        // Made beforehand, so the example's 1 s message timeout is not spent creating them.
+        let admin = try KafkaAdminClient(configuration: KafkaConfiguration(bootstrapServers: [servers]))
+        try await admin.createTopics([KafkaNewTopic(name: topic1, partitions: 1), KafkaNewTopic(name: security, partitions: 1)])
         let printed = ReportLog()
 
         let callID = "a84b4c76e66710@pc33.example.com"  // the correlation key: a SIP Call-ID in the seed

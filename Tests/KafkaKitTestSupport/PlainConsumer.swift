@@ -28,14 +28,15 @@ public enum PlainConsumer {
     public enum Failure: Error, CustomStringConvertible {
         case create(String)
         case metadata(String)
-        case timedOut(got: Int, wanted: Int)
+        case timedOut(got: Int, wanted: Int?)
         case consume(String)
 
         public var description: String {
             switch self {
             case .create(let s): "creating the consumer: \(s)"
             case .metadata(let s): "metadata: \(s)"
-            case .timedOut(let got, let wanted): "read \(got) of \(wanted) records before the deadline"
+            case .timedOut(let got, let wanted?): "read \(got) of \(wanted) records before the deadline"
+            case .timedOut(let got, nil): "read \(got) records before the deadline, not all that were wanted"
             case .consume(let s): "consume: \(s)"
             }
         }
@@ -49,7 +50,26 @@ public enum PlainConsumer {
     }
 
     /// Reads `count` records of `topic` from the beginning of every partition.
+    ///
+    /// Without idempotence a retried produce may be stored twice (Kafka promises at least
+    /// once): to read every distinct record use ``read(topic:bootstrapServers:timeoutSeconds:until:)``.
     public static func read(topic: String, count: Int, bootstrapServers: String, timeoutSeconds: Double = 30) throws -> [ConsumedRecord] {
+        try read(topic: topic, bootstrapServers: bootstrapServers, timeoutSeconds: timeoutSeconds, wanted: count) { $0.count >= count }
+    }
+
+    /// Reads `topic` from the beginning of every partition until `done` holds for the records
+    /// read so far (checked after each record), or fails at the deadline.
+    public static func read(
+        topic: String, bootstrapServers: String, timeoutSeconds: Double = 30,
+        until done: ([ConsumedRecord]) -> Bool
+    ) throws -> [ConsumedRecord] {
+        try read(topic: topic, bootstrapServers: bootstrapServers, timeoutSeconds: timeoutSeconds, wanted: nil, until: done)
+    }
+
+    private static func read(
+        topic: String, bootstrapServers: String, timeoutSeconds: Double, wanted: Int?,
+        until done: ([ConsumedRecord]) -> Bool
+    ) throws -> [ConsumedRecord] {
         let rk = try makeClient(RD_KAFKA_CONSUMER, bootstrapServers)
         defer {
             rd_kafka_consumer_close(rk)
@@ -66,8 +86,8 @@ public enum PlainConsumer {
 
         var records: [ConsumedRecord] = []
         let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while records.count < count {
-            guard Date() < deadline else { throw Failure.timedOut(got: records.count, wanted: count) }
+        while !done(records) {
+            guard Date() < deadline else { throw Failure.timedOut(got: records.count, wanted: wanted) }
             guard let message = rd_kafka_consumer_poll(rk, 200) else { continue }
             defer { rd_kafka_message_destroy(message) }
             let m = message.pointee

@@ -98,6 +98,38 @@ private final class DeadlineRace<T: Sendable>: Sendable {
     }
 }
 
+/// Fails with ``DeadlineExceeded`` if `body` has not returned within `seconds`, even if it
+/// never returns. Unlike ``withDeadline(seconds:_:)`` the body is never cancelled: it runs
+/// in its own task, left to finish in the background when the deadline comes first (for
+/// calls that must return on their own, such as a producer's shutdown).
+@discardableResult
+public func returnsWithin<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
+        let once = ResumeOnce(continuation)
+        Task {
+            do { once.resume(.success(try await body())) } catch { once.resume(.failure(error)) }
+        }
+        Task {
+            try? await Task.sleep(for: .seconds(seconds))
+            once.resume(.failure(DeadlineExceeded(seconds: seconds)))
+        }
+    }
+    return try result.get()
+}
+
+/// A continuation resumed by whichever comes first.
+private final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Result<T, any Error>, Never>?>
+
+    init(_ continuation: CheckedContinuation<Result<T, any Error>, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(_ result: Result<T, any Error>) {
+        continuation.withLock { $0.take() }?.resume(returning: result)
+    }
+}
+
 public struct DeadlineExceeded: Error, CustomStringConvertible {
     public let seconds: Double
     public init(seconds: Double) { self.seconds = seconds }

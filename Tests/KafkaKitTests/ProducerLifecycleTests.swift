@@ -14,17 +14,17 @@ struct ProducerLifecycleTests {
         var configuration = cluster.configuration()
         configuration.linger = .milliseconds(50)  // reports still outstanding when shutdown starts
         let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration)
-        let group = ServiceGroup(configuration: .init(services: [producer], logger: Logger(label: "test")))
-
-        try await withDeadline(seconds: 60) {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                for i in 0..<300 { _ = try await producer.send(KafkaProducerRecord(topic: "lifecycle", value: "m\(i)")) }
-                try await Task.sleep(for: .milliseconds(300))  // the group has started the service
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-            }
+        // The sends run as a service of the group; once it returns the group shuts down
+        // gracefully, from inside its run, whatever the timing.
+        let sender = ClosureService {
+            for i in 0..<300 { _ = try await producer.send(KafkaProducerRecord(topic: "lifecycle", value: "m\(i)")) }
         }
+        let group = ServiceGroup(configuration: .init(services: [
+            .init(service: producer),
+            .init(service: sender, successTerminationBehavior: .gracefullyShutdownGroup),
+        ], logger: Logger(label: "test")))
+
+        try await withDeadline(seconds: 60) { try await group.run() }
 
         let delivered = try await withDeadline(seconds: 30) {
             var delivered = 0

@@ -140,6 +140,8 @@ struct ProducerMockClusterTests {
         let patientProducer = try KafkaProducer(configuration: patient)
         for i in 0..<10 { _ = try await patientProducer.send(KafkaProducerRecord(topic: "wait", value: "p\(i)")) }
         let waiting = Task { try await patientProducer.sendAndWait(KafkaProducerRecord(topic: "wait", value: "eventually")) }
+        // Only makes it likely that the send is waiting when the broker returns (nothing shows
+        // that it is); waiting or not, it must go through.
         try await Task.sleep(for: .milliseconds(200))
         cluster.setBrokerUp()
         let report = try await withDeadline(seconds: 30) { try await waiting.value }

@@ -199,23 +199,30 @@ struct ProducerShutdownTests {
         let cluster = MockCluster()
         cluster.createTopic("logs", partitions: 1)
         var configuration = configuration(cluster)
-        // Long enough that the second ten are purged by the shutdown, not timed out before it.
-        configuration.messageTimeout = .seconds(2)
+        // Nothing times out: the failed deliveries come from the broker refusing them (not
+        // retriable), and what is left at shutdown is purged, whatever the timing.
+        configuration.messageTimeout = .seconds(120)
         configuration.shutdownTimeout = .milliseconds(100)
         let logs = ProducerLogRecorder()
         let producer = try KafkaProducer(configuration: configuration, logger: Logger(label: "test") { _ in ProducerLogHandler(logs) })
-        let group = ServiceGroup(configuration: .init(services: [producer], logger: Logger(label: "group")))
-        try await returnsWithin(seconds: 60) {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                cluster.setBrokerDown()
-                for i in 0..<10 { _ = try producer.trySend(KafkaProducerRecord(topic: "logs", value: "t\(i)")) }
-                while producer.failedCount < 10 { try await Task.sleep(for: .milliseconds(20)) }  // timed out, logged
-                for i in 0..<10 { _ = try producer.trySend(KafkaProducerRecord(topic: "logs", partition: 0, value: "p\(i)")) }
-                await group.triggerGracefulShutdown()  // purges the ten just sent
-                try await tasks.waitForAll()
-            }
+        // The next produce request fails with MESSAGE_TOO_LARGE (10), not retriable: its
+        // messages fail.
+        cluster.pushRequestErrors(apiKey: 0, [10])
+        // The sends run as a service of the group; once it returns the group shuts down
+        // gracefully (purging what the broker, down by then, did not get).
+        let sender = ClosureService {
+            for i in 0..<10 { _ = try producer.trySend(KafkaProducerRecord(topic: "logs", partition: 0, value: "f\(i)")) }
+            while producer.failedCount == 0 { try await Task.sleep(for: .milliseconds(20)) }  // refused, logged
+            try await producer.flush(timeout: .seconds(30))  // the rest of the ten delivered
+            cluster.setBrokerDown()
+            for i in 0..<10 { _ = try producer.trySend(KafkaProducerRecord(topic: "logs", partition: 0, value: "p\(i)")) }
         }
+        let group = ServiceGroup(configuration: .init(services: [
+            .init(service: producer),
+            .init(service: sender, successTerminationBehavior: .gracefullyShutdownGroup),
+        ], logger: Logger(label: "group")))
+        try await returnsWithin(seconds: 60) { try await group.run() }
+        #expect(producer.failedCount >= 11, "at least one refused, and the ten purged")
         let entries = logs.entries
         #expect(entries.contains { $0.message == "Kafka message not delivered" && $0.level == .info })
         #expect(entries.contains { $0.message == "Kafka producer purged undelivered messages at shutdown" && $0.level == .info })
@@ -230,37 +237,6 @@ struct ProducerShutdownTests {
         } catch {
             return error as? KafkaError ?? KafkaError(code: .failure, message: "\(error)")
         }
-    }
-}
-
-/// Fails with ``DeadlineExceeded`` if `body` has not returned within `seconds` — even if it
-/// never returns (``withDeadline(seconds:_:)`` waits for its body, so a hung shutdown would
-/// hang it too).
-@discardableResult
-func returnsWithin<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
-        let once = ResumeOnce(continuation)
-        Task {
-            do { once.resume(.success(try await body())) } catch { once.resume(.failure(error)) }
-        }
-        Task {
-            try? await Task.sleep(for: .seconds(seconds))
-            once.resume(.failure(DeadlineExceeded(seconds: seconds)))
-        }
-    }
-    return try result.get()
-}
-
-/// A continuation resumed by whichever comes first.
-final class ResumeOnce<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<Result<T, any Error>, Never>?>
-
-    init(_ continuation: CheckedContinuation<Result<T, any Error>, Never>) {
-        self.continuation = Mutex(continuation)
-    }
-
-    func resume(_ result: Result<T, any Error>) {
-        continuation.withLock { $0.take() }?.resume(returning: result)
     }
 }
 
