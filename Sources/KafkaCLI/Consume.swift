@@ -9,10 +9,21 @@ struct Consume: AsyncParsableCommand {
         abstract: "Consume records and print them.",
         discussion: """
             Without --group, reads every partition (or --partition) from --from without joining a \
-            group. With --group, joins it and commits as it goes; --from beginning|end then says \
-            where to start when the group has no committed offset. \
+            group. With --group, joins it and commits as it goes, only what it printed: an offset \
+            is stored once its record was written out (enable.auto.offset.store=false), and \
+            committed by auto-commit and on exit (at least once: a record may be printed again, \
+            never skipped). --from beginning|end then says where to start when the group has no \
+            committed offset. \
             --json prints {"topic","partition","offset","timestamp","key","value","headers"} per \
             line; a key or value that is not UTF-8 is written base64 as key_base64/value_base64.
+
+            Output: on a terminal each record is written at once; to a pipe or file in large \
+            writes, made whenever no more records are ready, so a record is printed as soon as it \
+            arrives when following a topic.
+
+            SIGINT (Ctrl-C) or SIGTERM stops reading: every record already taken is printed, the \
+            consumer is closed (committing what was printed), then the command ends by that \
+            signal (exit status 130 or 143). A second signal exits at once.
             """
     )
 
@@ -37,6 +48,7 @@ struct Consume: AsyncParsableCommand {
     }
 
     func validate() throws {
+        try validateTopicName(topic)
         _ = try startOffset()
         if let count, count <= 0 { throw ValidationError("--count must be 1 or more") }
         if group != nil, partition != nil { throw ValidationError("--partition cannot be used with --group (the group assigns partitions)") }

@@ -43,6 +43,9 @@ struct StopCLITests {
         let first = try RunningCLI(["consume", "--brokers", servers, "--topic", topic, "--group", group] + commitOften)
         try first.readOutput(seconds: 60) { $0.contains("\n") }
         first.signal(SIGINT)
+        // Not reading for a moment makes it likely that the signal is handled while the child
+        // is still blocked writing (nothing is asserted about timing).
+        Thread.sleep(forTimeInterval: 1)
         let stopped = try first.finish()
         #expect(stopped.endedBy(SIGINT), "\(stopped.reason) \(stopped.status): \(stopped.stderr)")
         #expect(stopped.stdout.hasSuffix("\n"), "the last line is whole")
