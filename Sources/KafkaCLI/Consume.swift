@@ -112,15 +112,15 @@ struct Consume: AsyncParsableCommand {
                 case .partitionsAssigned(let list): assigned.formUnion(list.map(\.partition))
                 case .partitionEOF(let p):
                     ended.insert(p.partition)
-                    if exitAtEnd, !assigned.isEmpty, ended.isSuperset(of: assigned) { await printer.reachedEnd() }
+                    if exitAtEnd, !assigned.isEmpty, ended.isSuperset(of: assigned) { printer.reachedEnd() }
                 case .error(let error): printError("kafka: \(error)")
                 default: break
                 }
             }
         }
         defer { watcher.cancel() }
-        let written = await printer.run(stop: stop)
-        if let failure = await printer.failure { throw CLIFailure.kafka(failure) }
-        return written
+        let printed = await printer.run(stop: stop)
+        if let failure = printed.failure { throw CLIFailure.kafka(failure) }
+        return printed.written
     }
 }

@@ -2,12 +2,12 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// The thread `kafka consume` prints on: the serial executor of its ``RecordPrinter`` and the
-/// task executor its read loop prefers, so the whole loop — the consumer's own reading
-/// included — runs here, and the thread runs out of work exactly when the loop waits for
-/// records. Each time it does, before it sleeps, it calls ``idle`` (which writes out the
-/// output): records reach a pipe as soon as nothing more is ready, with no timer.
-final class PrintThread: SerialExecutor, TaskExecutor, Sendable {
+/// The thread `kafka consume` prints on: the task executor its print loop prefers, so the
+/// whole loop — the consumer's own reading included, all nonisolated code — runs here, and the
+/// thread runs out of work exactly when the loop waits for records. Each time it does, before
+/// it sleeps, it calls ``idle`` (which writes out the output): records reach a pipe as soon as
+/// nothing more is ready, with no timer.
+final class PrintThread: TaskExecutor, Sendable {
     private struct State {
         var jobs: [UnownedJob] = []
         var sleeping = false
@@ -43,18 +43,17 @@ final class PrintThread: SerialExecutor, TaskExecutor, Sendable {
         if sleeping { wake.signal() }
     }
 
-    func asUnownedSerialExecutor() -> UnownedSerialExecutor {
-        UnownedSerialExecutor(ordinary: self)
+    /// Has the thread call ``idle`` again if it has nothing to do.
+    func wakeIdle() {
+        let sleeping = state.withLock { s -> Bool in
+            defer { s.sleeping = false }
+            return s.sleeping
+        }
+        if sleeping { wake.signal() }
     }
 
-    /// Outside a job (in ``idle``), code on this thread is still isolated to it.
-    func isIsolatingCurrentContext() -> Bool? {
-        Thread.current === box.thread
-    }
-
-    func checkIsolated() {
-        precondition(Thread.current === box.thread, "expected to run on kafka.print")
-    }
+    /// Whether the caller runs on this thread.
+    var isCurrent: Bool { Thread.current === box.thread }
 
     /// Never returns: the thread serves the command until the process ends.
     private func runJobs() {
@@ -72,7 +71,7 @@ final class PrintThread: SerialExecutor, TaskExecutor, Sendable {
                 continue
             }
             for job in batch {
-                job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+                job.runSynchronously(on: asUnownedTaskExecutor())
             }
             batch.removeAll(keepingCapacity: true)
         }

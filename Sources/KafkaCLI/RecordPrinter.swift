@@ -10,9 +10,14 @@ import Synchronization
 /// In a group it also stores offsets itself (`enable.auto.offset.store=false`): a record's
 /// offset is stored only once the record was written out, so the group commits only what was
 /// printed. Every record the loop takes from the consumer is printed before it stops.
-actor RecordPrinter {
-    nonisolated let thread = PrintThread()
-    nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
+///
+/// `@unchecked Sendable`: the mutable state is touched only on ``thread`` — by the loop, whose
+/// task prefers that thread as its executor (its code, the consumer's reading included, is
+/// nonisolated), and by ``becameIdle()``, which the thread calls between jobs. A nonisolated
+/// loop is what keeps the hot path free of a hop (and a lock of the task's preference record)
+/// after every record, as an actor-isolated one would take.
+final class RecordPrinter: @unchecked Sendable {
+    let thread = PrintThread()
 
     private let consumer: KafkaConsumer
     private let topic: String
@@ -20,13 +25,22 @@ actor RecordPrinter {
     private let count: Int?
     private let storesOffsets: Bool
     private let flushesEachRecord = isatty(1) != 0
-    private var output = OutputBuffer()
+    private let endReached = Atomic<Bool>(false)
+    private let loop = Mutex<Task<Result, Never>?>(nil)
+
+    // On `thread` only. The buffer sits in memory of its own: a stored `var` of a class would
+    // pay a dynamic exclusivity check on each of the two accesses per record.
+    private let output = UnsafeMutablePointer<OutputBuffer>.allocate(capacity: 1)
     /// Per partition: the offset after the last record written out and not stored yet, or -1.
     private var unstored: [Int64] = []
-    private var endReached = false
-    private let loop = Mutex<Task<Int, Never>?>(nil)
-    /// Why output stopped, if it could not be written.
-    private(set) var failure: String?
+    private var failure: String?
+
+    struct Result: Sendable {
+        /// Records printed.
+        var written: Int
+        /// Why output stopped, if it could not be written.
+        var failure: String?
+    }
 
     init(consumer: KafkaConsumer, topic: String, json: Bool, count: Int?, storesOffsets: Bool) {
         self.consumer = consumer
@@ -34,12 +48,18 @@ actor RecordPrinter {
         self.json = json
         self.count = count
         self.storesOffsets = storesOffsets
-        thread.idle = { [weak self] in self?.assumeIsolated { $0.becameIdle() } }
+        output.initialize(to: OutputBuffer())
+        thread.idle = { [weak self] in self?.becameIdle() }
     }
 
-    /// Prints records until `count` of them, the end (after ``reachedEnd()``), a stop signal
-    /// or the consumer's close; returns how many it printed.
-    nonisolated func run(stop: StopSignals) async -> Int {
+    deinit {
+        output.deinitialize(count: 1)
+        output.deallocate()
+    }
+
+    /// Prints records until `count` of them, the end (after ``reachedEnd()``), a stop signal,
+    /// a failed write or the consumer's close.
+    func run(stop: StopSignals) async -> Result {
         let task = Task(executorPreference: thread) { await self.printLoop(stop) }
         loop.withLock { $0 = task }
         stop.onStop { task.cancel() }
@@ -48,18 +68,19 @@ actor RecordPrinter {
 
     /// Every partition is at its end: the loop stops once it has nothing more ready.
     func reachedEnd() {
-        endReached = true
+        endReached.store(true, ordering: .releasing)
+        thread.wakeIdle()
     }
 
-    private func printLoop(_ stop: StopSignals) async -> Int {
+    private func printLoop(_ stop: StopSignals) async -> Result {
+        assert(thread.isCurrent)
         var written = 0
-        // Locals: stored-property reads of an actor in the hot loop are not free.
         let json = self.json, count = self.count, storesOffsets = self.storesOffsets, flushesEachRecord = self.flushesEachRecord
         for await message in consumer.messages {
-            if json { output.appendJSON(message) } else { output.appendValue(message) }
+            if json { output.pointee.appendJSON(message) } else { output.pointee.appendValue(message) }
             if storesOffsets { noteWritten(message) }
             written += 1
-            if flushesEachRecord || output.isLarge {
+            if flushesEachRecord || output.pointee.isLarge {
                 guard flush() else { break }
             }
             if let count, written >= count { break }
@@ -67,7 +88,7 @@ actor RecordPrinter {
             if stop.isStopRequested { break }
         }
         flush()
-        return written
+        return Result(written: written, failure: failure)
     }
 
     private func noteWritten(_ message: KafkaConsumerMessage) {
@@ -80,7 +101,7 @@ actor RecordPrinter {
     @discardableResult
     private func flush() -> Bool {
         guard failure == nil else { return false }
-        if let error = output.flush() {
+        if let error = output.pointee.flush() {
             failure = "cannot write the output: \(String(cString: strerror(error)))"
             return false
         }
@@ -96,9 +117,10 @@ actor RecordPrinter {
         return true
     }
 
-    /// On ``thread``, whenever the loop waits for records (or has ended).
+    /// On ``thread``, whenever the loop waits for records (or has not started, or has ended).
     private func becameIdle() {
+        assert(thread.isCurrent)
         flush()
-        if endReached { loop.withLock { $0 }?.cancel() }
+        if endReached.load(ordering: .acquiring) { loop.withLock { $0 }?.cancel() }
     }
 }

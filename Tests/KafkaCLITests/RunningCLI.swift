@@ -42,8 +42,11 @@ final class RunningCLI {
         let handle = errors.fileHandleForReading
         let stderr = self.stderr, done = stderrDone
         Thread {
-            let data = handle.readDataToEndOfFile()
-            stderr.data.withLock { $0 = data }
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                stderr.data.withLock { $0.append(data) }
+            }
             done.signal()
         }.start()
     }
@@ -86,6 +89,17 @@ final class RunningCLI {
         let arguments: [String]
         let seen: String
         var description: String { "kafka \(arguments.joined(separator: " ")): \(what) not seen in time; output so far: \(seen.prefix(500))" }
+    }
+
+    /// Waits until the standard error written so far contains `text`.
+    func waitForStderr(containing text: String, seconds: Double = 60) throws {
+        let end = ContinuousClock.now + .seconds(seconds)
+        while true {
+            let seen = String(decoding: stderr.data.withLock { $0 }, as: UTF8.self)
+            if seen.contains(text) { return }
+            guard ContinuousClock.now < end else { throw NotSeen(what: "'\(text)' on stderr", arguments: arguments, seen: seen) }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
     }
 
     /// Reads standard output until `predicate` holds for everything read so far; throws if it

@@ -110,6 +110,24 @@ struct StopCLITests {
     }
 }
 
+@Suite("kafka produce: a second signal")
+struct SecondSignalTests {
+    @Test("a second SIGINT while produce waits for deliveries exits at once, ended by the signal")
+    func secondSignalExitsAtOnce() throws {
+        // Nothing listens on port 1: the records stay in flight until message.timeout.ms.
+        let child = try RunningCLI(["produce", "--brokers", "127.0.0.1:1", "--topic", "t", "-X", "message.timeout.ms=300000"], seconds: 60)
+        child.write("a\nb\nc\n")
+        try child.waitUntilInputRead()
+        child.signal(SIGINT)
+        try child.waitForStderr(containing: "delivering the 3 records in flight")
+        child.signal(SIGINT)
+        let finished = try child.finish()
+        #expect(finished.endedBy(SIGINT), "\(finished.reason) \(finished.status): \(finished.stderr)")
+        #expect(finished.stderr.contains("SIGINT again: exiting at once"), "\(finished.stderr)")
+        #expect(!finished.stderr.contains("produce: sent"), "no summary after a forced exit: \(finished.stderr)")
+    }
+}
+
 @Suite("kafka produce and consume refuse an invalid topic name")
 struct TopicNameTests {
     @Test("an invalid topic name is a usage error naming the topic, even with empty input")
