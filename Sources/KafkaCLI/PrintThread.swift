@@ -11,6 +11,8 @@ final class PrintThread: TaskExecutor, Sendable {
     private struct State {
         var jobs: [UnownedJob] = []
         var sleeping = false
+        /// ``wakeIdle()`` came while ``idle`` ran or the thread was about to sleep.
+        var idleAgain = false
         var idle: (@Sendable () -> Void)?
     }
 
@@ -43,9 +45,10 @@ final class PrintThread: TaskExecutor, Sendable {
         if sleeping { wake.signal() }
     }
 
-    /// Has the thread call ``idle`` again if it has nothing to do.
+    /// Has the thread call ``idle`` again once it has nothing to do.
     func wakeIdle() {
         let sleeping = state.withLock { s -> Bool in
+            s.idleAgain = true
             defer { s.sleeping = false }
             return s.sleeping
         }
@@ -63,7 +66,10 @@ final class PrintThread: TaskExecutor, Sendable {
             if batch.isEmpty {
                 idle?()
                 let sleep = state.withLock { s -> Bool in
-                    guard s.jobs.isEmpty else { return false }
+                    guard s.jobs.isEmpty, !s.idleAgain else {
+                        s.idleAgain = false
+                        return false
+                    }
                     s.sleeping = true
                     return true
                 }
