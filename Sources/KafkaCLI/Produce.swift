@@ -14,8 +14,8 @@ struct Produce: AsyncParsableCommand {
 
             SIGINT (Ctrl-C) or SIGTERM stops reading the input: the records already read are \
             still sent and their outcome awaited as above, the summary is printed, then the \
-            command ends by that signal (exit status 130 or 143). A second signal exits at once, \
-            abandoning the records in flight.
+            command ends by that signal (exit status 130 or 143, even when records failed: the \
+            summary counts them). A second signal exits at once, abandoning the records in flight.
             """
     )
 
