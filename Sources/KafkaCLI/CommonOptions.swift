@@ -143,3 +143,17 @@ func configurationFailure<T>(_ body: () throws -> T) throws -> T {
         throw CLIFailure.configuration(error.description)
     }
 }
+
+/// Refuses a name Kafka does not allow for a topic — 1 to 249 of `a-z A-Z 0-9 . _ -`, and
+/// neither `.` nor `..` — before anything reaches a broker (which would refuse it record by
+/// record, or not at all when there are none).
+func validateTopicName(_ name: String) throws {
+    let rule = "a topic name is 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' and '-', and not '.' or '..'"
+    func refuse(_ why: String) -> ValidationError { ValidationError("invalid topic name '\(name)': \(why) (\(rule))") }
+    if name.isEmpty { throw refuse("it is empty") }
+    if name == "." || name == ".." { throw refuse("it is '\(name)'") }
+    if let bad = name.unicodeScalars.first(where: { !($0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0))) }) {
+        throw refuse("'\(bad)' is not allowed")
+    }
+    if name.utf8.count > 249 { throw refuse("it has \(name.utf8.count) characters") }
+}

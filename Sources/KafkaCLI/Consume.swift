@@ -9,10 +9,21 @@ struct Consume: AsyncParsableCommand {
         abstract: "Consume records and print them.",
         discussion: """
             Without --group, reads every partition (or --partition) from --from without joining a \
-            group. With --group, joins it and commits as it goes; --from beginning|end then says \
-            where to start when the group has no committed offset. \
+            group. With --group, joins it and commits as it goes, only what it printed: an offset \
+            is stored once its record was written out (enable.auto.offset.store=false), and \
+            committed by auto-commit and on exit (at least once: a record may be printed again, \
+            never skipped). --from beginning|end then says where to start when the group has no \
+            committed offset. \
             --json prints {"topic","partition","offset","timestamp","key","value","headers"} per \
             line; a key or value that is not UTF-8 is written base64 as key_base64/value_base64.
+
+            Output: on a terminal each record is written at once; to a pipe or file in large \
+            writes, made whenever no more records are ready, so a record is printed as soon as it \
+            arrives when following a topic.
+
+            SIGINT (Ctrl-C) or SIGTERM stops reading: every record already taken is printed, the \
+            consumer is closed (committing what was printed), then the command ends by that \
+            signal (exit status 130 or 143). A second signal exits at once.
             """
     )
 
@@ -37,6 +48,7 @@ struct Consume: AsyncParsableCommand {
     }
 
     func validate() throws {
+        try validateTopicName(topic)
         _ = try startOffset()
         if let count, count <= 0 { throw ValidationError("--count must be 1 or more") }
         if group != nil, partition != nil { throw ValidationError("--partition cannot be used with --group (the group assigns partitions)") }
@@ -45,137 +57,70 @@ struct Consume: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let stop = StopSignals()
+        defer { stop.endIfSignalled() }
         try await reportingFailures {
             var configuration = try connection.configuration()
             configuration["group.id"] = group ?? "kafka-cli-\(UUID().uuidString)"
-            if group == nil { configuration["enable.auto.commit"] = "false" }
+            if group == nil {
+                configuration["enable.auto.commit"] = "false"
+            } else {
+                // The printer stores each offset once its record was written out.
+                configuration["enable.auto.offset.store"] = "false"
+            }
             configuration["auto.offset.reset"] = from == "end" ? "latest" : "earliest"
             if exitAtEnd { configuration["enable.partition.eof"] = "true" }
             let consumer = try KafkaConsumer(configuration: configuration)
-
-            var partitions: [Int32] = []
-            if group != nil {
-                try consumer.subscribe(topics: [topic])
-            } else {
-                let metadata = try await consumer.metadata(topic: topic)
-                guard let found = metadata.topic(topic), found.error == nil, !found.partitions.isEmpty else {
-                    throw CLIFailure.kafka("topic \(topic) does not exist")
-                }
-                partitions = partition.map { [$0] } ?? found.partitions.map(\.id)
-                if let partition, !found.partitions.contains(where: { $0.id == partition }) {
-                    throw CLIFailure.kafka("topic \(topic) has no partition \(partition) (it has \(found.partitions.count))")
-                }
-                let offset = try startOffset()
-                try consumer.assign(partitions.map { KafkaTopicPartition(topic: topic, partition: $0, offset: offset) })
+            let written: Int
+            do {
+                written = try await consume(consumer, stop: stop)
+            } catch {
+                await consumer.close()
+                throw error
             }
-
-            // End of partition: with a group the assignment arrives as an event.
-            let watcher = Task { [partitions, exitAtEnd] in
-                var assigned = Set(partitions)
-                var ended = Set<Int32>()
-                for await event in consumer.events {
-                    switch event {
-                    case .partitionsAssigned(let list): assigned.formUnion(list.map(\.partition))
-                    case .partitionEOF(let p):
-                        ended.insert(p.partition)
-                        if exitAtEnd, !assigned.isEmpty, ended.isSuperset(of: assigned) { await consumer.close() }
-                    case .error(let error): printError("kafka: \(error)")
-                    default: break
-                    }
-                }
-            }
-            let written = await write(consumer)
+            // Commits (in a group) what was stored: what was printed.
             await consumer.close()
-            watcher.cancel()
-            if count != nil, written < count! { printError("kafka consume: \(written) of \(count!) records before the end") }
+            if let count, written < count, stop.signal == nil { printError("kafka consume: \(written) of \(count) records before the end") }
         }
     }
 
-    /// The print loop, nonisolated: no main-actor hop per record.
-    func write(_ consumer: KafkaConsumer) async -> Int {
-        var output = OutputBuffer()
-        var written = 0
-        // Locals: an ArgumentParser property read looks up generic metadata every time.
-        let json = self.json, count = self.count
-        for await message in consumer.messages {
-            if json { output.appendJSON(message) } else { output.appendValue(message) }
-            written += 1
-            if let count, written >= count { break }
-            if output.isLarge { output.flush() }
-        }
-        output.flush()
-        return written
-    }
-}
-
-/// Buffered stdout, written in large pieces.
-struct OutputBuffer {
-    var bytes: [UInt8] = []
-    var isLarge: Bool { bytes.count >= 1 << 16 }
-
-    mutating func flush() {
-        guard !bytes.isEmpty else { return }
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(1, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { break }
-                offset += n
-            }
-        }
-        bytes.removeAll(keepingCapacity: true)
-    }
-
-    mutating func appendValue(_ message: KafkaConsumerMessage) {
-        message.withUnsafeValue { if let value = $0 { bytes += value } }
-        bytes.append(10)
-    }
-
-    mutating func appendJSON(_ m: KafkaConsumerMessage) {
-        bytes += Array("{\"topic\":".utf8)
-        appendString(Array(m.topic.utf8))
-        bytes += Array(",\"partition\":\(m.partition),\"offset\":\(m.offset),\"timestamp\":\(m.timestampMilliseconds.map(String.init) ?? "null")".utf8)
-        appendBytes(name: "key", m.key)
-        appendBytes(name: "value", m.value)
-        bytes += Array(",\"headers\":[".utf8)
-        for (i, header) in m.headers.enumerated() {
-            if i > 0 { bytes.append(44) }
-            bytes += Array("{\"key\":".utf8)
-            appendString(Array(header.key.utf8))
-            appendBytes(name: "value", header.value)
-            bytes.append(125)
-        }
-        bytes += Array("]}\n".utf8)
-    }
-
-    /// `,"name":"text"`, `,"name":null`, or `,"name_base64":"..."` for bytes that are not UTF-8.
-    mutating func appendBytes(name: String, _ value: [UInt8]?) {
-        guard let value else {
-            bytes += Array(",\"\(name)\":null".utf8)
-            return
-        }
-        if String(validating: value, as: UTF8.self) != nil {
-            bytes += Array(",\"\(name)\":".utf8)
-            appendString(value)
+    /// Subscribes or assigns, then prints until the count, the end, a signal or a failure.
+    private func consume(_ consumer: KafkaConsumer, stop: StopSignals) async throws -> Int {
+        var partitions: [Int32] = []
+        if group != nil {
+            try consumer.subscribe(topics: [topic])
         } else {
-            bytes += Array(",\"\(name)_base64\":\"\(Data(value).base64EncodedString())\"".utf8)
+            let metadata = try await consumer.metadata(topic: topic)
+            guard let found = metadata.topic(topic), found.error == nil, !found.partitions.isEmpty else {
+                throw CLIFailure.kafka("topic \(topic) does not exist")
+            }
+            partitions = partition.map { [$0] } ?? found.partitions.map(\.id)
+            if let partition, !found.partitions.contains(where: { $0.id == partition }) {
+                throw CLIFailure.kafka("topic \(topic) has no partition \(partition) (it has \(found.partitions.count))")
+            }
+            let offset = try startOffset()
+            try consumer.assign(partitions.map { KafkaTopicPartition(topic: topic, partition: $0, offset: offset) })
         }
-    }
 
-    /// A JSON string of valid UTF-8 bytes.
-    mutating func appendString(_ utf8: [UInt8]) {
-        bytes.append(34)
-        for byte in utf8 {
-            switch byte {
-            case 34: bytes += [92, 34]
-            case 92: bytes += [92, 92]
-            case 10: bytes += [92, 110]
-            case 13: bytes += [92, 114]
-            case 9: bytes += [92, 116]
-            case 0..<32: bytes += Array(String(format: "\\u%04x", byte).utf8)
-            default: bytes.append(byte)
+        let printer = RecordPrinter(consumer: consumer, topic: topic, json: json, count: count, storesOffsets: group != nil)
+        // End of partition: with a group the assignment arrives as an event.
+        let watcher = Task { [partitions, exitAtEnd] in
+            var assigned = Set(partitions)
+            var ended = Set<Int32>()
+            for await event in consumer.events {
+                switch event {
+                case .partitionsAssigned(let list): assigned.formUnion(list.map(\.partition))
+                case .partitionEOF(let p):
+                    ended.insert(p.partition)
+                    if exitAtEnd, !assigned.isEmpty, ended.isSuperset(of: assigned) { printer.reachedEnd() }
+                case .error(let error): printError("kafka: \(error)")
+                default: break
+                }
             }
         }
-        bytes.append(34)
+        defer { watcher.cancel() }
+        let printed = await printer.run(stop: stop)
+        if let failure = printed.failure { throw CLIFailure.kafka(failure) }
+        return printed.written
     }
 }

@@ -3,7 +3,8 @@ import ArgumentParser
 /// The `kafka` command: res_kafka's CLI commands, plus what an operator uses kcat for.
 ///
 /// Exit codes: 0 success; 1 a Kafka operation failed (an error, an undelivered message);
-/// 2 the configuration file or a connection name is wrong; 64 a usage error.
+/// 2 the configuration file or a connection name is wrong; 64 a usage error. `consume` and
+/// `produce` stopped by SIGINT or SIGTERM end, after a clean stop, by that signal (130, 143).
 @main
 struct Kafka: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,7 +13,8 @@ struct Kafka: AsyncParsableCommand {
         discussion: """
             Connections come from kafka.conf: --config PATH, else $KAFKA_CONF, else ./kafka.conf, \
             else /etc/kafka/kafka.conf. Exit codes: 0 success, 1 Kafka operation failed, \
-            2 configuration error, 64 usage error.
+            2 configuration error, 64 usage error; consume and produce stopped by SIGINT or \
+            SIGTERM end by that signal after a clean stop (130, 143).
             """,
         subcommands: [Show.self, Test.self, Produce.self, Consume.self, Metadata.self, Topics.self, Groups.self, Publish.self, Event.self]
     )

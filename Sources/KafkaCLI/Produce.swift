@@ -7,7 +7,16 @@ import Synchronization
 struct Produce: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Produce records read from files or standard input.",
-        discussion: "Prints a progress line on a terminal, then a summary; exits 1 if any record failed."
+        discussion: """
+            Prints a progress line on a terminal, then a summary on stderr (sent, delivered, \
+            failed); exits 1 if any record failed. Waits for every record's outcome, at most \
+            message.timeout.ms (librdkafka's default: 300 s).
+
+            SIGINT (Ctrl-C) or SIGTERM stops reading the input: the records already read are \
+            still sent and their outcome awaited as above, the summary is printed, then the \
+            command ends by that signal (exit status 130 or 143, even when records failed: the \
+            summary counts them). A second signal exits at once, abandoning the records in flight.
+            """
     )
 
     @OptionGroup var connection: ConnectionOptions
@@ -25,9 +34,12 @@ struct Produce: AsyncParsableCommand {
             throw ValidationError("--header takes name=value, not '\(header)'")
         }
         if let partition, partition < 0 { throw ValidationError("--partition must be 0 or more") }
+        try validateTopicName(topic)
     }
 
     func run() async throws {
+        let stop = StopSignals()
+        defer { stop.endIfSignalled() }
         try await reportingFailures {
             let counts = DeliveryCounts()
             var configuration = try connection.configuration()
@@ -52,44 +64,55 @@ struct Produce: AsyncParsableCommand {
             var notQueued = 0
             let split = RecordSplitter(delimiter: Array(unescape(delimiter).utf8), keyDelimiter: keyDelimiter.map { Array(unescape($0).utf8) })
             let inputs = files.isEmpty ? ["-"] : files
-            for input in inputs {
+            // A read failure still lets what was queued be delivered and counted.
+            var readFailure: (any Error)?
+            for input in inputs where !stop.isStopRequested && readFailure == nil {
                 // The common case is a synchronous hand-over of the bytes in place; only a full
                 // queue takes the asynchronous path (which waits while reports drain).
-                try await readRecords(from: input, splitter: split) { key, value -> Bool in
-                    do {
-                        try value.withUnsafeBytes { value in
-                            if let key {
-                                try key.withUnsafeBytes { key in
-                                    _ = try producer.trySend(topic: topic, partition: partition, key: key, value: value, headers: recordHeaders)
+                do {
+                    try await readRecords(from: input, splitter: split, stop: stop) { key, value -> Bool in
+                        do {
+                            try value.withUnsafeBytes { value in
+                                if let key {
+                                    try key.withUnsafeBytes { key in
+                                        _ = try producer.trySend(topic: topic, partition: partition, key: key, value: value, headers: recordHeaders)
+                                    }
+                                } else {
+                                    _ = try producer.trySend(topic: topic, partition: partition, key: nil, value: value, headers: recordHeaders)
                                 }
-                            } else {
-                                _ = try producer.trySend(topic: topic, partition: partition, key: nil, value: value, headers: recordHeaders)
                             }
+                            sent += 1
+                        } catch let error as KafkaError where error.code == .queueFull {
+                            return false
+                        } catch {
+                            notQueued += 1
+                            if notQueued <= 5 { printError("kafka: not queued: \(error)") }
                         }
-                        sent += 1
-                    } catch let error as KafkaError where error.code == .queueFull {
-                        return false
-                    } catch {
-                        notQueued += 1
-                        if notQueued <= 5 { printError("kafka: not queued: \(error)") }
+                        if sent & 1023 == 0 { progress.tick(sent: sent, delivered: counts.delivered, failed: counts.failed + notQueued) }
+                        return true
+                    } waiting: { key, value in
+                        do {
+                            _ = try await producer.send(KafkaProducerRecord(topic: topic, partition: partition, key: key.map(Array.init), value: Array(value), headers: recordHeaders))
+                            sent += 1
+                        } catch {
+                            notQueued += 1
+                            if notQueued <= 5 { printError("kafka: not queued: \(error)") }
+                        }
                     }
-                    if sent & 1023 == 0 { progress.tick(sent: sent, delivered: counts.delivered, failed: counts.failed + notQueued) }
-                    return true
-                } waiting: { key, value in
-                    do {
-                        _ = try await producer.send(KafkaProducerRecord(topic: topic, partition: partition, key: key.map(Array.init), value: Array(value), headers: recordHeaders))
-                        sent += 1
-                    } catch {
-                        notQueued += 1
-                        if notQueued <= 5 { printError("kafka: not queued: \(error)") }
-                    }
+                } catch {
+                    readFailure = error
                 }
             }
+            if let signal = stop.signal, sent > counts.delivered + counts.failed {
+                printError("kafka produce: \(StopSignals.name(signal)): stopped reading; delivering the \(sent - counts.delivered - counts.failed) records in flight (again to abandon them)")
+            }
+            // Every queued record is reported within message.timeout.ms.
             await counts.waitFor(sent)
             await producer.shutdown()
             let failed = counts.failed + notQueued
             progress.finish(sent: sent, delivered: counts.delivered, failed: failed)
             if let first = counts.firstError { printError("kafka: first delivery failure: \(first)") }
+            if let readFailure { throw readFailure }
             if failed > 0 { throw ExitCode(1) }
         }
     }
@@ -119,25 +142,26 @@ struct RecordSplitter {
     }
 }
 
-/// Calls `body` for every record of a file (`-`: standard input), reading in 1 MiB chunks.
-/// `body` is synchronous and returns `false` when the record could not be taken yet; `waiting`
-/// then handles that record asynchronously.
+/// Calls `body` for every record of a file (`-`: standard input), read in chunks of up to
+/// 1 MiB by an ``InputReader``. `body` is synchronous and returns `false` when the record could
+/// not be taken yet; `waiting` then handles that record asynchronously.
+///
+/// After a stop, the records already read are still handed over; an unterminated last record
+/// (the input was cut mid-record) is not, and is reported.
 func readRecords(
     from path: String,
     splitter: RecordSplitter,
+    stop: StopSignals,
     _ body: (ArraySlice<UInt8>?, ArraySlice<UInt8>) -> Bool,
     waiting: (ArraySlice<UInt8>?, ArraySlice<UInt8>) async -> Void
 ) async throws {
     let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY)
     guard fd >= 0 else { throw CLIFailure.kafka("cannot open \(path): \(String(cString: strerror(errno)))") }
-    defer { if fd != 0 { close(fd) } }
+    let reader = InputReader(fd: fd, path: path, stop: stop)
     var pending: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { throw CLIFailure.kafka("cannot read \(path): \(String(cString: strerror(errno)))") }
-        if n == 0 { break }
-        pending += chunk[0..<n]
+    for await chunk in reader.chunks {
+        pending += try chunk.get()
+        reader.taken()
         var start = pending.startIndex
         while let range = RecordSplitter.find(splitter.delimiter, in: pending[start...]) {
             let (key, value) = splitter.record(pending[start..<range.lowerBound])
@@ -146,10 +170,13 @@ func readRecords(
         }
         pending.removeSubrange(..<start)
     }
-    if !pending.isEmpty {
-        let (key, value) = splitter.record(pending[...])
-        if !body(key, value) { await waiting(key, value) }
+    guard !pending.isEmpty else { return }
+    if reader.stoppedEarly {
+        printError("kafka produce: \(pending.count) bytes after the last delimiter of \(path == "-" ? "standard input" : path) not sent (stopped mid-record)")
+        return
     }
+    let (key, value) = splitter.record(pending[...])
+    if !body(key, value) { await waiting(key, value) }
 }
 
 /// `\n`, `\t`, `\r` and `\0` in a delimiter option.

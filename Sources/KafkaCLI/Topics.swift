@@ -26,6 +26,7 @@ struct Topics: AsyncParsableCommand {
         @Option(name: .customLong("topic-config"), help: ArgumentHelp("A topic configuration entry (repeatable).", valueName: "name=value")) var config: [String] = []
 
         func validate() throws {
+            try validateTopicName(name)
             if partitions < 1 { throw ValidationError("--partitions must be 1 or more") }
             for entry in config where !entry.contains("=") { throw ValidationError("--topic-config takes name=value, not '\(entry)'") }
         }

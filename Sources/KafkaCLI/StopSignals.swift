@@ -1,0 +1,108 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// SIGINT and SIGTERM as a request to stop cleanly, for the commands that stream
+/// (`kafka consume`, `kafka produce`).
+///
+/// The first signal runs the stop actions (ending a read loop); the command then writes out
+/// what it holds and closes its client, and calls ``endIfSignalled()``, which ends the process
+/// by that same signal — the shell reports 130 (SIGINT) or 143 (SIGTERM), and a shell script
+/// or loop that ran the command stops as it would for any interrupted program. A second
+/// signal ends the process at once, abandoning whatever is still in flight.
+///
+/// Readers blocked in `read(2)` watch ``wakeDescriptor`` with `poll(2)`: it becomes readable
+/// on the first signal and stays so.
+final class StopSignals: Sendable {
+    private struct State {
+        var signal: Int32?
+        var actions: [@Sendable () -> Void] = []
+    }
+
+    private let state = Mutex(State())
+    private let requested = Atomic<Bool>(false)
+    private let pipe: (read: Int32, write: Int32)
+    /// Kept alive for the life of the command; touched only on `queue`.
+    private nonisolated(unsafe) let sources: [any DispatchSourceSignal]
+    private static let queue = DispatchQueue(label: "kafka.signals")
+
+    /// Takes over SIGINT and SIGTERM; call before anything that must be stopped cleanly starts.
+    init() {
+        var fds: [Int32] = [-1, -1]
+        if Foundation.pipe(&fds) != 0 { fatalError("kafka: cannot create a pipe: \(String(cString: strerror(errno)))") }
+        pipe = (fds[0], fds[1])
+        var sources: [any DispatchSourceSignal] = []
+        for signal in [SIGINT, SIGTERM] {
+            // Dispatch sees the signal even while its ordinary action is ignored (on Darwin it
+            // must be: kqueue reports signals only alongside their action).
+            Foundation.signal(signal, SIG_IGN)
+            sources.append(DispatchSource.makeSignalSource(signal: signal, queue: Self.queue))
+        }
+        self.sources = sources
+        for (source, signal) in zip(sources, [SIGINT, SIGTERM]) {
+            source.setEventHandler { [weak self] in self?.received(signal) }
+            source.resume()
+        }
+    }
+
+    /// Whether a signal asked to stop: cheap enough to ask once per record.
+    var isStopRequested: Bool { requested.load(ordering: .relaxed) }
+
+    /// The signal that asked to stop, if one did.
+    var signal: Int32? { state.withLock { $0.signal } }
+
+    /// Readable once a signal asked to stop.
+    var wakeDescriptor: Int32 { pipe.read }
+
+    /// Runs `action` on the first signal (at once if one already came).
+    func onStop(_ action: @escaping @Sendable () -> Void) {
+        let now = state.withLock { s -> Bool in
+            if s.signal != nil { return true }
+            s.actions.append(action)
+            return false
+        }
+        if now { action() }
+    }
+
+    private func received(_ signal: Int32) {
+        let actions = state.withLock { s -> [@Sendable () -> Void]? in
+            guard s.signal == nil else { return nil }
+            s.signal = signal
+            defer { s.actions = [] }
+            return s.actions
+        }
+        guard let actions else {
+            printError("kafka: \(Self.name(signal)) again: exiting at once")
+            Self.end(by: signal)
+        }
+        requested.store(true, ordering: .releasing)
+        var byte: UInt8 = 1
+        _ = write(pipe.write, &byte, 1)
+        for action in actions { action() }
+    }
+
+    /// Ends the process by the signal that stopped it, if one did; returns otherwise.
+    func endIfSignalled() {
+        if let signal { Self.end(by: signal) }
+    }
+
+    private static func end(by signal: Int32) -> Never {
+        fflush(nil)
+        Foundation.signal(signal, SIG_DFL)
+        // Dispatch's threads block signals: unblock it here so that it takes effect at once.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, signal)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        raise(signal)
+        exit(128 + signal)
+    }
+
+    static func name(_ signal: Int32) -> String {
+        switch signal {
+        case SIGINT: "SIGINT"
+        case SIGTERM: "SIGTERM"
+        default: "signal \(signal)"
+        }
+    }
+}
