@@ -103,11 +103,14 @@ struct Consume: AsyncParsableCommand {
         }
 
         let printer = RecordPrinter(consumer: consumer, topic: topic, json: json, count: count, storesOffsets: group != nil)
-        // End of partition: with a group the assignment arrives as an event.
+        // End of partition: with a group the assignment arrives as an event. The iterator is
+        // made here, before any record is taken: events are kept only once it exists.
+        let events = consumer.events.makeAsyncIterator()
         let watcher = Task { [partitions, exitAtEnd] in
             var assigned = Set(partitions)
             var ended = Set<Int32>()
-            for await event in consumer.events {
+            var events = events
+            while let event = await events.next() {
                 switch event {
                 case .partitionsAssigned(let list): assigned.formUnion(list.map(\.partition))
                 case .partitionEOF(let p):

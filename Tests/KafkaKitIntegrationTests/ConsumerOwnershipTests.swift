@@ -237,8 +237,10 @@ struct ConsumerOwnershipTests {
         configuration["max.poll.interval.ms"] = "7000"
         let consumer = try KafkaConsumer(configuration: configuration)
         let trouble = Locked<[String]>([])
+        let iterator = consumer.events.makeAsyncIterator()  // events are kept from here on
         let events = Task {
-            for await event in consumer.events {
+            var iterator = iterator
+            while let event = await iterator.next() {
                 switch event {
                 case .partitionsRevoked(let p): trouble.withLock { $0.append("revoked \(p)") }
                 case .partitionsLost(let p): trouble.withLock { $0.append("lost \(p)") }
@@ -247,7 +249,6 @@ struct ConsumerOwnershipTests {
                 }
             }
         }
-        try await Task.sleep(for: .milliseconds(100))  // the events loop registers first
         try consumer.subscribe(topics: [topic])
         let offsets = try await withDeadline(seconds: 120) {
             var offsets: [Int64] = []

@@ -30,9 +30,11 @@ struct ConsumerProtocolTests {
     /// the assignment events seen.
     func readAll(_ consumer: KafkaConsumer, topic: String, partitions: Int32, perPartition: Int) async throws -> (offsets: ConsumedOffsets, assigned: [KafkaTopicPartition]) {
         try consumer.subscribe(topics: [topic])
+        let iterator = consumer.events.makeAsyncIterator()  // before any record is taken
         let events = Task {
             var assigned: [KafkaTopicPartition] = []
-            for await event in consumer.events {
+            var iterator = iterator
+            while let event = await iterator.next() {
                 if case .partitionsAssigned(let partitions) = event { assigned += partitions }
             }
             return assigned

@@ -2,8 +2,9 @@ import Synchronization
 
 /// A consumer's rebalances, commit results, errors and statistics, as an `AsyncSequence`.
 ///
-/// Events are kept only while an iterator of this sequence exists: iterate it from the
-/// start (before reading messages) to see every event. While you iterate, at most
+/// Events are kept only while an iterator of this sequence exists: make the iterator before
+/// reading messages to see every event (`let events = consumer.events.makeAsyncIterator()`,
+/// then move it into the task that reads it). While you iterate, at most
 /// 1 024 events wait for you; when that many wait, the consumer stops taking records from
 /// librdkafka until you catch up (back-pressure, not loss). With no iterator, events are not
 /// kept: rebalances and errors are logged at `info`, the rest at `debug`. Several iterators
@@ -14,7 +15,9 @@ public struct KafkaConsumerEvents: AsyncSequence, Sendable {
 
     let buffer: RDKafkaConsumerEventBuffer
 
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    /// `Sendable`, so that an iterator made before records flow (to miss no event) can be
+    /// moved into the task that reads it.
+    public struct AsyncIterator: AsyncIteratorProtocol, Sendable {
         let registration: Registration
 
         public mutating func next(isolation actor: isolated (any Actor)?) async -> KafkaConsumerEvent? {
