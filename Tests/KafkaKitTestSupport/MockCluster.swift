@@ -1,4 +1,5 @@
 import CLibrdkafka
+import Foundation
 public import KafkaKit
 
 /// librdkafka's own mock Kafka cluster (`rdkafka_mock.h`) for fault injection: brokers going
@@ -11,7 +12,13 @@ public final class MockCluster: @unchecked Sendable {
 
     public init(brokers: Int32 = 1) {
         let conf = rd_kafka_conf_new()
-        rd_kafka_conf_set(conf, "log_level", "0", nil, 0)
+        // Only the mock cluster's own errors (a listener it cannot create, say) are shown:
+        // they explain a failed run; the clients' logs stay quiet (see configuration()).
+        rd_kafka_conf_set(conf, "log_level", "3", nil, 0)
+        rd_kafka_conf_set_log_cb(conf) { _, level, facility, text in
+            guard level <= 3, let text else { return }
+            fputs("mock cluster: \(facility.map { String(cString: $0) } ?? ""): \(String(cString: text))\n", stderr)
+        }
         host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, nil, 0)!
         cluster = rd_kafka_mock_cluster_new(host, brokers)!
         bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
