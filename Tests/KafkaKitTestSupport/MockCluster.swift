@@ -17,7 +17,8 @@ public final class MockCluster: @unchecked Sendable {
         rd_kafka_conf_set(conf, "log_level", "3", nil, 0)
         rd_kafka_conf_set_log_cb(conf) { _, level, facility, text in
             guard level <= 3, let text else { return }
-            fputs("mock cluster: \(facility.map { String(cString: $0) } ?? ""): \(String(cString: text))\n", stderr)
+            let line = "mock cluster: \(facility.map { String(cString: $0) } ?? ""): \(String(cString: text))\n"
+            FileHandle.standardError.write(Data(line.utf8))
         }
         host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, nil, 0)!
         cluster = rd_kafka_mock_cluster_new(host, brokers)!
