@@ -215,6 +215,26 @@ struct ConsumerOwnershipTests {
         #expect(rest == Array(Int64(first.count)..<Int64(total)))
     }
 
+    @Test("an events loop made after records flowed still sees the assignment that came first")
+    func eventsKeptForTheFirstIterator() async throws {
+        let topic = try await Self.topicWithRecords(5)
+        let consumer = try KafkaConsumer(configuration: Self.configuration())
+        try consumer.subscribe(topics: [topic])
+        let first = try await withDeadline(seconds: 60) { () -> Int64? in
+            for await message in consumer.messages { return message.offset }
+            return nil
+        }
+        #expect(first == 0)
+        let assigned = try await withDeadline(seconds: 30) { () -> [KafkaTopicPartition] in
+            for await event in consumer.events {
+                if case .partitionsAssigned(let partitions) = event { return partitions }
+            }
+            return []
+        }
+        await consumer.close()
+        #expect(!assigned.isEmpty && Set(assigned.map(\.topic)) == [topic])
+    }
+
     @Test("lag before reading with auto.offset.reset=latest is 0, with earliest the whole partition")
     func lagBeforeReading() async throws {
         let topic = try await Self.topicWithRecords(10)

@@ -154,9 +154,24 @@ struct ConsumerReadStateMachineTests {
 struct ConsumerEventBufferStateMachineTests {
     typealias Machine = ConsumerEventBufferStateMachine<Int, String>
 
-    @Test("with no reader nothing is buffered: the consumer logs it")
-    func noReader() {
+    @Test("before the first reader, small events are kept for it, the newest capacity of them")
+    func keptForFirstReader() {
         var m = Machine(capacity: 2)
+        guard case .buffered = m.push(1), case .buffered = m.push(2) else { Issue.record("expected buffered"); return }
+        guard case .bufferedPushingOut(1) = m.push(3) else { Issue.record("the oldest is pushed out, to be logged"); return }
+        guard case .notBuffered = m.push(4, keepable: false) else { Issue.record("statistics are not kept"); return }
+        #expect(!m.isFull, "no back-pressure before anyone reads")
+        m.readerJoined()
+        guard case .element(2, _) = m.next(waiter: "r"), case .element(3, _) = m.next(waiter: "r") else {
+            Issue.record("the first reader gets what was kept, in order"); return
+        }
+    }
+
+    @Test("after the last reader left, nothing is buffered: the consumer logs it")
+    func noReaderAfterLeaving() {
+        var m = Machine(capacity: 2)
+        m.readerJoined()
+        _ = m.readerLeft()
         guard case .notBuffered = m.push(1) else { Issue.record("expected notBuffered"); return }
         #expect(!m.isFull)
     }

@@ -1,13 +1,16 @@
-/// The rules of a consumer's event buffer: events are kept only while someone iterates
-/// ``KafkaConsumer/events``; then the buffer is bounded and a full buffer stops the consumer
-/// from taking more from librdkafka (back-pressure) until the reader catches up. With no
-/// reader, events are not buffered at all: the consumer logs them instead. Nothing is dropped
-/// silently.
+/// The rules of a consumer's event buffer. While someone iterates ``KafkaConsumer/events``,
+/// the buffer is bounded and a full buffer stops the consumer from taking more from
+/// librdkafka (back-pressure) until the reader catches up. Before the first iterator exists,
+/// the small events (not statistics) are kept for it, the newest `capacity` of them — an
+/// iterator made a moment after the first records were taken still sees the first
+/// assignment — and an older one pushed out is logged. Once the last iterator has gone, events
+/// are not buffered at all: the consumer logs them. Nothing is dropped silently.
 struct ConsumerEventBufferStateMachine<Element, Waiter> {
     private var elements: [Element] = []
     private var head = 0
     private var waiters: [Waiter] = []
     private(set) var readers = 0
+    private var hadReader = false
     private(set) var finished = false
     let capacity: Int
 
@@ -23,17 +26,39 @@ struct ConsumerEventBufferStateMachine<Element, Waiter> {
         /// Hand the event to this waiting reader.
         case resume(Waiter)
         case buffered
-        /// Nobody iterates the events (or they ended): log the event instead.
+        /// Kept for a first iterator, pushing out the oldest kept event: log that one.
+        case bufferedPushingOut(Element)
+        /// Nobody iterates the events (any more): log the event instead.
         case notBuffered
     }
 
     /// Never blocks: a push while full (callbacks served during one take) overshoots; the
-    /// consumer checks ``isFull`` before its next take.
-    mutating func push(_ element: Element) -> PushAction {
-        guard !finished, readers > 0 else { return .notBuffered }
+    /// consumer checks ``isFull`` before its next take. `keepable`: whether the event may
+    /// wait for a first iterator (statistics, large and periodic, are not kept).
+    mutating func push(_ element: Element, keepable: Bool = true) -> PushAction {
+        guard !finished else { return .notBuffered }
+        guard readers > 0 else {
+            guard !hadReader, keepable else { return .notBuffered }
+            elements.append(element)
+            guard count > capacity else { return .buffered }
+            let oldest = elements[head]
+            head += 1
+            compact()
+            return .bufferedPushingOut(oldest)
+        }
         if !waiters.isEmpty { return .resume(waiters.removeFirst()) }
         elements.append(element)
         return .buffered
+    }
+
+    private mutating func compact() {
+        if head == elements.count {
+            elements.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 1024, head * 2 > elements.count {
+            elements.removeFirst(head)
+            head = 0
+        }
     }
 
     enum NextAction {
@@ -48,13 +73,7 @@ struct ConsumerEventBufferStateMachine<Element, Waiter> {
             let wasFull = count >= capacity
             let element = elements[head]
             head += 1
-            if head == elements.count {
-                elements.removeAll(keepingCapacity: true)
-                head = 0
-            } else if head > 1024, head * 2 > elements.count {
-                elements.removeFirst(head)
-                head = 0
-            }
+            compact()
             return .element(element, spaceFreed: wasFull && count < capacity)
         }
         if finished { return .finished }
@@ -64,6 +83,7 @@ struct ConsumerEventBufferStateMachine<Element, Waiter> {
 
     mutating func readerJoined() {
         readers += 1
+        hadReader = true
     }
 
     /// An iterator went away. When it was the last, what is buffered is dropped (and

@@ -2,13 +2,14 @@ import Synchronization
 
 /// A consumer's rebalances, commit results, errors and statistics, as an `AsyncSequence`.
 ///
-/// Events are kept only while an iterator of this sequence exists: make the iterator before
-/// reading messages to see every event (`let events = consumer.events.makeAsyncIterator()`,
-/// then move it into the task that reads it). While you iterate, at most
-/// 1 024 events wait for you; when that many wait, the consumer stops taking records from
-/// librdkafka until you catch up (back-pressure, not loss). With no iterator, events are not
-/// kept: rebalances and errors are logged at `info`, the rest at `debug`. Several iterators
-/// share the events: each event goes to one of them.
+/// While you iterate, at most 1 024 events wait for you; when that many wait, the consumer
+/// stops taking records from librdkafka until you catch up (back-pressure, not loss). Until the
+/// first iterator is made, the newest 1 024 events other than statistics are kept for it, so
+/// a loop started in a task of its own sees the first assignment; to be sure of every event,
+/// make the iterator before reading messages (`let events = consumer.events.makeAsyncIterator()`
+/// and move it into the task that reads it). Once every iterator has gone, events are not
+/// kept. An event not kept is logged: rebalances and errors at `info`, the rest at `debug`.
+/// Several iterators share the events: each event goes to one of them.
 public struct KafkaConsumerEvents: AsyncSequence, Sendable {
     public typealias Element = KafkaConsumerEvent
     public typealias Failure = Never
@@ -71,9 +72,11 @@ final class RDKafkaConsumerEventBuffer: Sendable {
     var isFull: Bool { state.withLock { $0.isFull } }
 
     func push(_ event: KafkaConsumerEvent) {
-        switch state.withLock({ $0.push(event) }) {
+        let keepable = if case .statistics = event { false } else { true }
+        switch state.withLock({ $0.push(event, keepable: keepable) }) {
         case .resume(let waiter): waiter.continuation.resume(returning: event)
         case .buffered: break
+        case .bufferedPushingOut(let oldest): unread(oldest)
         case .notBuffered: unread(event)
         }
     }
