@@ -233,7 +233,7 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
 
 extension KafkaError {
     /// `no <what> '<name>' (known: …)`: a name nothing declares, with the names that are.
-    public static func notDeclared(_ what: String, _ name: String, known: [String], file: String? = nil) -> KafkaError {
+    package static func notDeclared(_ what: String, _ name: String, known: [String], file: String? = nil) -> KafkaError {
         KafkaError(
             code: .invalidArgument,
             message: "no \(what) '\(name)'" + (known.isEmpty ? " (none are declared)" : " (known: \(known.joined(separator: ", ")))"),
