@@ -235,6 +235,33 @@ struct ConsumerOwnershipTests {
         #expect(!assigned.isEmpty && Set(assigned.map(\.topic)) == [topic])
     }
 
+    @Test("end-of-partition markers filling a whole batch do not stall the records behind them")
+    func eofOnlyBatches() async throws {
+        let topic = TestBroker.freshTopic("eof")
+        let admin = try KafkaAdminClient(configuration: KafkaConfiguration(bootstrapServers: [try TestBroker.servers()]))
+        try await admin.createTopics([KafkaNewTopic(name: topic, partitions: 4)])
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: [try TestBroker.servers()]))
+        for i in 0..<10 {
+            _ = try await producer.sendAndWait(KafkaProducerRecord(topic: topic, partition: 3, value: "m\(i)"))
+        }
+        await producer.shutdown()
+        var configuration = try Self.configuration()
+        configuration["enable.partition.eof"] = "true"
+        configuration.consumerBatchSize = 1  // three empty partitions: batches of nothing but EOF
+        let consumer = try KafkaConsumer(configuration: configuration)
+        try consumer.assign((0..<4).map { KafkaTopicPartition(topic: topic, partition: $0, offset: KafkaOffset.beginning.rawValue) })
+        let offsets = try await withDeadline(seconds: 60) {
+            var offsets: [Int64] = []
+            for await message in consumer.messages {
+                offsets.append(message.offset)
+                if offsets.count == 10 { break }
+            }
+            return offsets
+        }
+        await consumer.close()
+        #expect(offsets == Array(0..<10))
+    }
+
     @Test("lag before reading with auto.offset.reset=latest is 0, with earliest the whole partition")
     func lagBeforeReading() async throws {
         let topic = try await Self.topicWithRecords(10)

@@ -132,6 +132,25 @@ struct ConsumerReadStateMachineTests {
         #expect(m.lifecycle == .closed)
     }
 
+    @Test("close during a take waits for the take to end before librdkafka's close")
+    func closeWaitsForTake() {
+        var m = Machine()
+        guard case .take = m.acquire(1) else { Issue.record("expected take"); return }
+        let action = m.close()
+        #expect(action.waitForTake)
+        do { let v = m.takeEnded(); #expect(v, "the take's end signals the waiting close") }
+        do { let v = m.takeEnded(); #expect(!v) }
+    }
+
+    @Test("close after the take ended does not wait")
+    func closeAfterTake() {
+        var m = Machine()
+        _ = m.acquire(1)
+        do { let v = m.takeEnded(); #expect(!v) }
+        let action = m.close()
+        #expect(!action.waitForTake)
+    }
+
     @Test("a batch taken while close began is not handed out")
     func tookDuringClose() {
         var m = Machine()

@@ -38,6 +38,11 @@ struct ConsumerReadStateMachine<Lease: AnyObject, Waiter> {
     private var turnWaiters: [(id: ReaderID, waiter: Waiter)] = []
     private var dataWaiter: (id: ReaderID, waiter: Waiter)?
     private var dataSignaled = false
+    /// The turn holder is inside a take from librdkafka: `rd_kafka_consumer_close` must not
+    /// start meanwhile (a concurrent take could swallow the op close waits for).
+    private var taking = false
+    /// Close waits for the take under way to end.
+    private var closeWaitsForTake = false
 
     init() {}
 
@@ -70,6 +75,7 @@ struct ConsumerReadStateMachine<Lease: AnyObject, Waiter> {
             return .resume(held)
         }
         turn = .taken(by: id, lease: nil)
+        taking = true
         return .take
     }
 
@@ -98,6 +104,14 @@ struct ConsumerReadStateMachine<Lease: AnyObject, Waiter> {
         guard lifecycle == .reading, case .taken(let holder, nil) = turn, holder == id else { return false }
         turn = .taken(by: id, lease: lease)
         return true
+    }
+
+    /// The take from librdkafka that ``acquire(_:)`` allowed has returned (with records or
+    /// without). `true`: a close waits for it — signal it.
+    mutating func takeEnded() -> Bool {
+        taking = false
+        defer { closeWaitsForTake = false }
+        return closeWaitsForTake
     }
 
     struct FinishAction {
@@ -210,6 +224,8 @@ struct ConsumerReadStateMachine<Lease: AnyObject, Waiter> {
         var current: Lease?
         /// Another close is already under way (or done): wait for it instead.
         var alreadyClosing = false
+        /// A take is under way: wait for its ``takeEnded()`` before closing librdkafka's consumer.
+        var waitForTake = false
     }
 
     mutating func close() -> CloseAction {
@@ -223,6 +239,8 @@ struct ConsumerReadStateMachine<Lease: AnyObject, Waiter> {
         action.store = outstandingLeases
         action.current = currentLease
         held = nil
+        action.waitForTake = taking
+        closeWaitsForTake = taking
         return action
     }
 

@@ -15,6 +15,11 @@ public import Synchronization
 ///
 /// A task cancelled while iterating ends its loop at the next batch boundary (the records of
 /// the batch it holds are still handed out, so none is lost).
+///
+/// An iterator holds the consumer's read turn while it has records of a batch: an iterator
+/// kept alive but no longer advanced (made by hand, then set aside) keeps other loops waiting
+/// until it is dropped. Do not copy an iterator and use both copies. The sequence ends when
+/// its ``KafkaConsumer`` is closed — also when the last reference to the consumer goes.
 public struct KafkaConsumerMessages: AsyncSequence, Sendable {
     public typealias Element = KafkaConsumerMessage
     public typealias Failure = Never

@@ -40,6 +40,8 @@ final class RDKafkaConsumerCore: Sendable {
     private let state = Mutex(Machine())
     private let nextReaderID = Atomic<UInt64>(1)
     private let closed = DispatchSemaphore(value: 0)
+    /// Signalled when a take that close waits for has ended.
+    private let takeEndedForClose = DispatchSemaphore(value: 0)
     private let wakerFinished = DispatchSemaphore(value: 0)
     /// What the waker sleeps on: written when the consumer queue becomes non-empty, or by us.
     private let wakePipe: RDKafkaWakePipe
@@ -96,14 +98,19 @@ final class RDKafkaConsumerCore: Sendable {
     private func wakeLoop() {
         var lastProgress: (lease: ObjectIdentifier, handed: Int)? = nil
         while true {
-            let woken = wakePipe.wait(milliseconds: progressCheckMilliseconds)
+            var woken = wakePipe.wait(milliseconds: progressCheckMilliseconds)
+            // A safety net, once per look: records waiting in the queue wake the reader even if
+            // librdkafka's wake-up byte was somehow missed.
+            if !woken, rd_kafka_queue_length(consumerQueue.handle) > 0 { woken = true }
             let (waiter, lease, waitingForData, lifecycle) = state.withLock { machine in
                 (woken ? machine.signalData() : nil, machine.currentLease, machine.isWaitingForData, machine.lifecycle)
             }
             waiter?.resume()
             guard lifecycle == .reading else { break }
             if waitingForData {
-                if !woken { touchPoll() }
+                // Waiting for records counts as polling; waiting because nobody reads the
+                // events does not (the application is stuck, and the group should know).
+                if !woken, !events.isFull { touchPoll() }
             } else if let lease {
                 let progress = (ObjectIdentifier(lease), lease.handed.load(ordering: .relaxed))
                 if lastProgress.map({ $0 != progress }) ?? true {
@@ -133,25 +140,42 @@ final class RDKafkaConsumerCore: Sendable {
     /// a thread) while another iterator holds the turn or the queue is empty.
     func nextLease(_ id: UInt64) async -> RDKafkaConsumerLease? {
         while true {
-            let finish = state.withLock { $0.finishLease(id) }
-            if let done = finish.store { storeHanded(done) }
-            finish.grant?.resume()
+            // Stores happen under the lock, so that they keep the order in which records were
+            // handed out whatever commits or closes run meanwhile (storing calls no callback).
+            let grant = state.withLock { machine -> CheckedContinuation<Void, Never>? in
+                let finish = machine.finishLease(id)
+                if let done = finish.store { storeHanded(done) }
+                return finish.grant
+            }
+            grant?.resume()
             if Task.isCancelled {
                 readerLeft(id)
                 return nil
             }
-            switch state.withLock({ $0.acquire(id) }) {
+            let action = state.withLock { machine -> Machine.AcquireAction in
+                let action = machine.acquire(id)
+                // Asking for more: the application moved past what it had of a held batch.
+                if case .resume(let lease) = action { storeHanded(lease) }
+                return action
+            }
+            switch action {
             case .finished:
                 return nil
             case .resume(let lease):
-                storeHanded(lease)  // asking for more: the application moved past what it had
                 if lease.hasMore { return lease }
             case .take:
-                if !events.isFull, let batch = takeBatch() {
-                    let lease = RDKafkaConsumerLease(batch: batch)
-                    guard state.withLock({ $0.took(id, lease: lease) }) else { return nil }
-                    return lease
+                let batch = events.isFull ? nil : takeBatch()
+                let (installed, signalClose) = state.withLock { machine -> (RDKafkaConsumerLease?, Bool) in
+                    var installed: RDKafkaConsumerLease? = nil
+                    if let batch {
+                        let lease = RDKafkaConsumerLease(batch: batch)
+                        if machine.took(id, lease: lease) { installed = lease }
+                    }
+                    return (installed, machine.takeEnded())
                 }
+                if signalClose { takeEndedForClose.signal() }
+                if let installed { return installed }
+                if batch != nil { return nil }  // closing began during the take
                 await suspend(id, until: .data)
             case .mustWait:
                 await suspend(id, until: .turn)
@@ -190,21 +214,27 @@ final class RDKafkaConsumerCore: Sendable {
     }
 
     /// What the queue holds now (up to a batch), serving callbacks on the way. Never waits.
+    /// A batch made only of errors (or end-of-partition markers) that filled the slots is
+    /// followed by another take: records may wait behind it, and librdkafka will not wake us
+    /// for a queue that never became empty.
     private func takeBatch() -> RDKafkaMessageBatch? {
         typealias Slot = UnsafeMutablePointer<rd_kafka_message_t>?
         let slots = UnsafeMutableBufferPointer<Slot>.allocate(capacity: batchSize)
-        let count = rd_kafka_consume_batch_queue(consumerQueue.handle, 0, slots.baseAddress, batchSize)
         var kept = 0
-        for i in 0..<max(0, count) {
-            let message = slots[i]!
-            if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                slots[kept] = message
-                kept += 1
-            } else {
-                report(failed: message)
-                rd_kafka_message_destroy(message)
+        var count = 0
+        repeat {
+            count = rd_kafka_consume_batch_queue(consumerQueue.handle, 0, slots.baseAddress, batchSize)
+            for i in 0..<max(0, count) {
+                let message = slots[i]!
+                if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    slots[kept] = message
+                    kept += 1
+                } else {
+                    report(failed: message)
+                    rd_kafka_message_destroy(message)
+                }
             }
-        }
+        } while kept == 0 && count == batchSize
         guard kept > 0 else {
             slots.deallocate()
             return nil
@@ -250,7 +280,9 @@ final class RDKafkaConsumerCore: Sendable {
 
     /// Stores what was handed out of every batch not yet moved past (before a commit).
     func storeOutstanding() {
-        for lease in state.withLock({ $0.outstandingLeases }) { storeHanded(lease) }
+        state.withLock { machine in
+            for lease in machine.outstandingLeases { storeHanded(lease) }
+        }
     }
 
     // MARK: Closing
@@ -259,15 +291,20 @@ final class RDKafkaConsumerCore: Sendable {
     /// on) and leaves the group, serving the revocation callbacks on the calling thread.
     /// Blocking.
     func stopBlocking() {
-        let action = state.withLock { $0.close() }
+        let action = state.withLock { machine -> Machine.CloseAction in
+            let action = machine.close()
+            guard !action.alreadyClosing else { return action }
+            action.current?.truncate()
+            for lease in action.store { storeHanded(lease) }
+            return action
+        }
         if action.alreadyClosing {
             closed.wait()
             closed.signal()
             return
         }
         for waiter in action.waiters { waiter.resume() }
-        action.current?.truncate()
-        for lease in action.store { storeHanded(lease) }
+        if action.waitForTake { takeEndedForClose.wait() }
         wakePipe.wake()
         wakerFinished.wait()
         let err = rd_kafka_consumer_close(client.handle)

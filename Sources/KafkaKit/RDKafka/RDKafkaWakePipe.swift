@@ -36,13 +36,14 @@ final class RDKafkaWakePipe: @unchecked Sendable {
     }
 
     /// Sleeps until woken or `milliseconds` pass, then empties the pipe. `true` if it was
-    /// woken, `false` if the time passed.
+    /// woken — or if a wake-up came just after the time passed: a byte drained counts, since
+    /// librdkafka writes only once until its queue is served.
     @discardableResult
     func wait(milliseconds: Int32) -> Bool {
         var fd = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&fd, 1, milliseconds) > 0
+        var woken = poll(&fd, 1, milliseconds) > 0
         var sink: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        while withUnsafeMutableBytes(of: &sink, { read(readEnd, $0.baseAddress, $0.count) }) > 0 {}
-        return ready
+        while withUnsafeMutableBytes(of: &sink, { read(readEnd, $0.baseAddress, $0.count) }) > 0 { woken = true }
+        return woken
     }
 }
