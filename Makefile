@@ -4,6 +4,7 @@ export KAFKA_PORT
 export PKG_CONFIG_PATH := /usr/local/lib/pkgconfig:$(PKG_CONFIG_PATH)
 BROKER := 127.0.0.1:$(KAFKA_PORT)
 SWIFT_BUILD_FLAGS ?=
+BROKER_DOWN_SUITES := PublisherMockClusterTests|EventsReviewFixTests|ProducerLifecycleTests|ProducerMockClusterTests|ProducerPerMessageTests|ProducerShutdownTests
 
 .PHONY: bootstrap build run quickstart test bench broker-start broker-stop clean
 
@@ -28,10 +29,16 @@ quickstart: bootstrap
 
 # Unit, mock-cluster and integration tests against a broker started (and stopped) here;
 # bounded at 25 minutes so a hung test fails CI instead of using up its time.
+# The suites that take a mock broker down run first, in a process of their own: librdkafka's
+# mock cluster re-binds a downed broker's port and aborts the process if that fails, which
+# happened (EADDRINUSE) about one full run in four while the rest of the suite opened
+# thousands of loopback connections alongside.
 test: bootstrap
 	@started=0; \
 	if ! scripts/broker status >/dev/null 2>&1; then scripts/broker start >/dev/null && started=1; fi; \
-	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) timeout 1500 swift test $(SWIFT_BUILD_FLAGS); status=$$?; \
+	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) timeout 1500 sh -c '\
+	  swift test $(SWIFT_BUILD_FLAGS) --filter "$(BROKER_DOWN_SUITES)" && \
+	  swift test $(SWIFT_BUILD_FLAGS) --skip-build --skip "$(BROKER_DOWN_SUITES)"'; status=$$?; \
 	if [ $$started = 1 ]; then scripts/broker stop >/dev/null; fi; \
 	exit $$status
 
