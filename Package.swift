@@ -77,7 +77,7 @@ let package = Package(
         ),
         .target(
             name: "KafkaKitTestSupport",
-            dependencies: ["KafkaKit", "CLibrdkafka"],
+            dependencies: ["KafkaKit", "CLibrdkafka", .product(name: "Logging", package: "swift-log")],
             path: "Tests/KafkaKitTestSupport",
             swiftSettings: strict
         ),

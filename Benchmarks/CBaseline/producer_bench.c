@@ -37,6 +37,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "bench_usage.h"
+
 #define LATENCY_PAYLOAD_SIZE 100
 /* Larger than librdkafka's message.max.bytes ceiling; only guards malloc. */
 #define MAX_SIZE 1000000000L
@@ -74,32 +76,6 @@ static int64_t now_ns(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Linux reports ru_maxrss in kilobytes. */
-static long peak_rss_kb(void) {
-        struct rusage ru;
-        if (getrusage(RUSAGE_SELF, &ru) != 0)
-                return -1;
-        return ru.ru_maxrss;
-}
-
-/* CPU time the process (every thread, librdkafka's included) has used. */
-struct cpu_time {
-        int64_t user_us;
-        int64_t sys_us;
-};
-
-static struct cpu_time cpu_now(void) {
-        struct rusage ru;
-        struct cpu_time t = {-1, -1};
-        if (getrusage(RUSAGE_SELF, &ru) == 0) {
-                t.user_us = (int64_t)ru.ru_utime.tv_sec * 1000000 +
-                            ru.ru_utime.tv_usec;
-                t.sys_us = (int64_t)ru.ru_stime.tv_sec * 1000000 +
-                           ru.ru_stime.tv_usec;
-        }
-        return t;
 }
 
 static void conf_set(rd_kafka_conf_t *conf, const char *name,

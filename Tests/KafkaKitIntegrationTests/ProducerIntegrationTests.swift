@@ -210,26 +210,3 @@ struct ProducerIntegrationTests {
     }
 }
 
-/// Log lines captured from a `Logger`.
-final class CapturedLogs: Sendable {
-    private let storage = Mutex<[String]>([])
-    func append(_ line: String) { storage.withLock { $0.append(line) } }
-    var lines: [String] { storage.withLock { $0 } }
-}
-
-struct CapturingLogHandler: LogHandler {
-    let logs: CapturedLogs
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    init(_ logs: CapturedLogs) { self.logs = logs }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        logs.append("\(event.level) \(event.message)")
-    }
-}

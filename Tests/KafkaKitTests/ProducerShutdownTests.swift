@@ -203,8 +203,8 @@ struct ProducerShutdownTests {
         // retriable), and what is left at shutdown is purged, whatever the timing.
         configuration.messageTimeout = .seconds(120)
         configuration.shutdownTimeout = .milliseconds(100)
-        let logs = ProducerLogRecorder()
-        let producer = try KafkaProducer(configuration: configuration, logger: Logger(label: "test") { _ in ProducerLogHandler(logs) })
+        let logs = CapturedLogs()
+        let producer = try KafkaProducer(configuration: configuration, logger: Logger(label: "test") { _ in CapturingLogHandler(logs) })
         // The next produce request fails with MESSAGE_TOO_LARGE (10), not retriable: its
         // messages fail.
         cluster.pushRequestErrors(apiKey: 0, [10])
@@ -240,31 +240,3 @@ struct ProducerShutdownTests {
     }
 }
 
-/// Every log entry, with its level.
-final class ProducerLogRecorder: Sendable {
-    struct Entry: Sendable {
-        var level: Logger.Level
-        var message: String
-    }
-
-    private let storage = Mutex<[Entry]>([])
-    var entries: [Entry] { storage.withLock { $0 } }
-    func append(_ entry: Entry) { storage.withLock { $0.append(entry) } }
-}
-
-struct ProducerLogHandler: LogHandler {
-    let recorder: ProducerLogRecorder
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    init(_ recorder: ProducerLogRecorder) { self.recorder = recorder }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        recorder.append(.init(level: event.level, message: "\(event.message)"))
-    }
-}

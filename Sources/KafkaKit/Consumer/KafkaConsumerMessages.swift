@@ -1,5 +1,3 @@
-public import Synchronization
-
 /// A consumer's messages, one at a time, as an `AsyncSequence`.
 ///
 /// Records taken from librdkafka belong to the consumer, not to one iterator: `break` out of a
@@ -32,25 +30,11 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
 
         init(core: RDKafkaConsumerCore) { self.reader = RDKafkaConsumerReader(core: core) }
 
-        /// How many records the next calls return without suspending. When it is 0, the next
-        /// call may wait for records — and, by default, marks every record handed out so far
-        /// as processed (their offsets are stored for the next commit). A program that
-        /// buffers its output flushes it then, so that nothing committed is unwritten.
-        public var bufferedCount: Int {
-            guard let lease else { return 0 }
-            return Swift.max(0, lease.limit.load(ordering: .relaxed) - lease.handed.load(ordering: .relaxed))
-        }
-
-        /// Inlinable: within a batch the caller's loop does two loads, a store and a retain.
+        /// Inlinable: within a batch the caller's loop does two relaxed loads, a relaxed store
+        /// and a retain.
         @inlinable
         public mutating func next(isolation actor: isolated (any Actor)?) async -> KafkaConsumerMessage? {
-            if let lease {
-                let index = lease.handed.load(ordering: .relaxed)
-                if index < lease.limit.load(ordering: .relaxed) {
-                    lease.handed.store(index + 1, ordering: .relaxed)
-                    return KafkaConsumerMessage(batch: lease.batch, index: index)
-                }
-            }
+            if let message = lease?.handOutNext() { return message }
             return await nextBatch()
         }
 
@@ -59,11 +43,7 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
             lease = nil
             while let next = await reader.core.nextLease(reader.id) {
                 lease = next
-                let index = next.handed.load(ordering: .relaxed)
-                if index < next.limit.load(ordering: .relaxed) {
-                    next.handed.store(index + 1, ordering: .relaxed)
-                    return KafkaConsumerMessage(batch: next.batch, index: index)
-                }
+                if let message = next.handOutNext() { return message }
             }
             lease = nil
             return nil
@@ -73,13 +53,7 @@ public struct KafkaConsumerMessages: AsyncSequence, Sendable {
         @inlinable
         nonisolated(nonsending)
         public mutating func next() async -> KafkaConsumerMessage? {
-            if let lease {
-                let index = lease.handed.load(ordering: .relaxed)
-                if index < lease.limit.load(ordering: .relaxed) {
-                    lease.handed.store(index + 1, ordering: .relaxed)
-                    return KafkaConsumerMessage(batch: lease.batch, index: index)
-                }
-            }
+            if let message = lease?.handOutNext() { return message }
             return await nextBatch()
         }
     }

@@ -21,6 +21,15 @@ final class RDKafkaConsumerLease: Sendable {
         self.limit = Atomic(batch.count)
     }
 
+    /// The next message to hand out, or `nil` when the lease is used up (or truncated).
+    @inlinable
+    func handOutNext() -> KafkaConsumerMessage? {
+        let index = handed.load(ordering: .relaxed)
+        guard index < limit.load(ordering: .relaxed) else { return nil }
+        handed.store(index + 1, ordering: .relaxed)
+        return KafkaConsumerMessage(batch: batch, index: index)
+    }
+
     /// Whether messages are left to hand out.
     var hasMore: Bool { handed.load(ordering: .relaxed) < limit.load(ordering: .relaxed) }
 
