@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "KafkaKitConnections", targets: ["KafkaKitConnections"]),
         .library(name: "KafkaKitEvents", targets: ["KafkaKitEvents"]),
         .executable(name: "kafka", targets: ["KafkaCLI"]),
+        // The Tcl package (`make tcl` installs it with its pkgIndex.tcl).
+        .library(name: "KafkaKitTcl", type: .dynamic, targets: ["KafkaKitTcl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -32,6 +34,19 @@ let package = Package(
                 "CLibrdkafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .systemLibrary(
+            name: "CTcl",
+            pkgConfig: "tcl8.6",
+            providers: [.apt(["tcl8.6-dev"]), .brew(["tcl-tk"])]
+        ),
+        .target(
+            name: "KafkaKitTcl",
+            dependencies: [
+                "CTcl", "KafkaKit", "KafkaKitConnections", "KafkaKitEvents",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

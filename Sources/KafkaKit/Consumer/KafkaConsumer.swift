@@ -86,6 +86,21 @@ public final class KafkaConsumer: Sendable, Service {
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, message: "subscribing to \(topics): \(KafkaError.Code(err).explanation)") }
     }
 
+    /// Leaves the group's subscription: the assigned partitions are revoked.
+    public func unsubscribe() throws {
+        let err = rd_kafka_unsubscribe(handle)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err) }
+    }
+
+    /// The topics (and `^` patterns) this consumer is subscribed to.
+    public func subscription() throws -> [String] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>? = nil
+        let err = rd_kafka_subscription(handle, &list)
+        defer { if let list { rd_kafka_topic_partition_list_destroy(list) } }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err) }
+        return RDKafkaTopicPartitionList.read(list).map(\.topic)
+    }
+
     /// Reads exactly these partitions, from their offsets, without group membership.
     public func assign(_ partitions: [KafkaTopicPartition]) throws {
         let list = RDKafkaTopicPartitionList.make(partitions)

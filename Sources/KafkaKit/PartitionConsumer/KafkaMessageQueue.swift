@@ -31,12 +31,18 @@ public final class KafkaMessageQueue: Sendable {
     ///   routed partition the topic does not have; `CancellationError` if the task is cancelled
     ///   while waiting.
     public func consume(timeout: Duration) async throws -> KafkaConsumerMessage? {
+        try await consumeNoting(timeout: timeout).message
+    }
+
+    /// As ``consume(timeout:)``, and says whether the read ended at the end of a partition
+    /// (with `enable.partition.eof`) rather than on its timeout.
+    package func consumeNoting(timeout: Duration) async throws -> (message: KafkaConsumerMessage?, reachedEnd: Bool) {
         let collector = RDKafkaMessageCollector(capacity: 1)
         let ended = try await read(collector, until: KafkaPartitionConsumer.deadline(after: timeout)) {
             collector.isFull || collector.firstError != nil || collector.reachedEndOfPartition
         }
         try KafkaPartitionConsumer.throwIfNothing(collector, ended, closed: Self.closedError)
-        return collector.makeMessage(client: waiter.queue.client)
+        return (collector.makeMessage(client: waiter.queue.client), collector.reachedEndOfPartition)
     }
 
     /// Up to `maxCount` messages from the partitions routed here: as many as arrive within

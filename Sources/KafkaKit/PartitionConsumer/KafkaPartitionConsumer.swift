@@ -117,6 +117,12 @@ public final class KafkaPartitionConsumer: Sendable {
     ///   librdkafka reports an error for it; `CancellationError` if the task is cancelled while
     ///   waiting. A zero timeout never waits, so it checks nothing.
     public func consume(topic: String, partition: KafkaPartition, timeout: Duration) async throws -> KafkaConsumerMessage? {
+        try await consumeNoting(topic: topic, partition: partition, timeout: timeout).message
+    }
+
+    /// As ``consume(topic:partition:timeout:)``, and says whether the read ended at the end of
+    /// the partition (with `enable.partition.eof`) rather than on its timeout.
+    package func consumeNoting(topic: String, partition: KafkaPartition, timeout: Duration) async throws -> (message: KafkaConsumerMessage?, reachedEnd: Bool) {
         let deadline = Self.deadline(after: timeout)
         let started = try direct(topic, partition)
         let waiter = started.waiter!
@@ -129,7 +135,7 @@ public final class KafkaPartitionConsumer: Sendable {
         try Self.throwIfNothing(
             collector, ended, closed: .notStarted(topic, started.partition),
             missingTopic: topicMissing ? .missingTopic(topic, started.partition) : nil)
-        return collector.makeMessage(client: client)
+        return (collector.makeMessage(client: client), collector.reachedEndOfPartition)
     }
 
     /// Up to `maxCount` messages of a started partition: as many as arrive within `timeout`
@@ -171,6 +177,21 @@ public final class KafkaPartitionConsumer: Sendable {
             let topic = RDKafkaTopic(client: client, name: name)
             state.topics[name] = topic
             return topic
+        }
+    }
+
+    /// Makes the handle of `name` with its own topic configuration (see ``configureTopic(_:properties:)``).
+    func configure(_ name: String, _ properties: [String: String]) throws(KafkaError) {
+        try state.withLock { (state) throws(KafkaError) in
+            if let existing = state.topics[name] {
+                guard existing.properties == properties else {
+                    throw KafkaError(
+                        code: .invalidState,
+                        message: "topic \(name) is already in use with another configuration; librdkafka cannot change it", topic: name)
+                }
+                return
+            }
+            state.topics[name] = try RDKafkaTopic(client: client, name: name, properties: properties)
         }
     }
 

@@ -57,6 +57,9 @@ final class RDKafkaProducerCore: Sendable {
     private let sendActivity = Atomic<UInt64>(0)
     /// What the poller sleeps on: written when the main queue becomes non-empty, or by us.
     private let wakePipe: RDKafkaWakePipe
+    /// Topics given a configuration of their own (``KafkaProducer/configureTopic(_:properties:)``);
+    /// held so that librdkafka keeps using their handles.
+    let configuredTopics = Mutex<[String: RDKafkaTopic]>([:])
 
     init(
         configuration: KafkaConfiguration,

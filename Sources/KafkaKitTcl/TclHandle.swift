@@ -1,0 +1,257 @@
+import CTcl
+import KafkaKit
+import Logging
+import Synchronization
+
+/// A producer or consumer handle (`$master producer_creator NAME`, `consumer_creator NAME`):
+/// one librdkafka client, the topics made from it, and the events it reports to Tcl.
+final class TclHandle: TclCommand {
+    enum Client {
+        case producer(KafkaProducer)
+        case consumer(KafkaPartitionConsumer)
+    }
+
+    let client: Client
+    let callbacks: TclCallbacks
+    let inbox: TclInbox<TclHandleEvent>
+    /// The handle's topic configuration (`$handle config`), given to the topics it makes.
+    var topicProperties: [String: String] = [:]
+    /// Metadata kept for `info` until `meta refresh`.
+    let metadataCache: TclMetadataCache
+
+    /// Reports not yet handed to Tcl that make `produce` fail as if the queue were full: the
+    /// event loop (`vwait`, `update`) must run for them to drain.
+    static let waitingReportLimit = 100_000
+    /// How long deleting a producer waits for its messages before purging (and reporting) the rest.
+    static let deleteFlushTimeout: Duration = .seconds(10)
+
+    private init(interp: TclInterp, name: String, client: Client, callbacks: TclCallbacks, inbox: TclInbox<TclHandleEvent>) {
+        self.client = client
+        self.callbacks = callbacks
+        self.inbox = inbox
+        metadataCache = TclMetadataCache { () async throws -> KafkaMetadata in
+            switch client {
+            case .producer(let p): try await p.metadata(timeout: .seconds(5))
+            case .consumer(let c): try await c.metadata(timeout: .seconds(5))
+            }
+        }
+        super.init(interp: interp, name: name)
+        inbox.deliver = { [unowned self] events in self.deliver(events) }
+    }
+
+    static func logger(_ callbacks: TclCallbacks, _ inbox: TclInbox<TclHandleEvent>, name: String) -> Logger {
+        let destination = callbacks.logDestination
+        return Logger(label: "KafkaKitTcl") { _ in
+            TclLogHandler(destination: destination, client: name, post: { inbox.post(.log($0)) })
+        }
+    }
+
+    static func makeProducer(interp: TclInterp, name: String, master: TclMaster) throws(TclError) -> TclHandle {
+        let inbox = TclInbox<TclHandleEvent>(deliver: { _ in })
+        let producer = try kafka {
+            try KafkaProducer(configuration: master.configuration, logger: logger(master.callbacks, inbox, name: name)) { event in
+                switch event {
+                case .deliveryReports(let reports):
+                    let failed = reports.lazy.filter { !$0.isDelivered }.map { TclHandleEvent.failedDelivery($0) }
+                    if !failed.isEmpty { inbox.post(Array(failed)) }
+                case .error(let error): inbox.post(.error(error))
+                case .statistics(let json): inbox.post(.statistics(json))
+                }
+            }
+        }
+        let handle = TclHandle(interp: interp, name: name, client: .producer(producer), callbacks: master.callbacks, inbox: inbox)
+        TclLiveProducers.add(handle)
+        handle.register()
+        return handle
+    }
+
+    static func makeConsumer(interp: TclInterp, name: String, master: TclMaster) throws(TclError) -> TclHandle {
+        let inbox = TclInbox<TclHandleEvent>(deliver: { _ in })
+        let consumer = try kafka { try KafkaPartitionConsumer(configuration: master.configuration, logger: logger(master.callbacks, inbox, name: name)) }
+        let handle = TclHandle(interp: interp, name: name, client: .consumer(consumer), callbacks: master.callbacks, inbox: inbox)
+        handle.register()
+        return handle
+    }
+
+    var producer: KafkaProducer? { if case .producer(let p) = client { p } else { nil } }
+    var consumer: KafkaPartitionConsumer? { if case .consumer(let c) = client { c } else { nil } }
+
+    static let subcommands = [
+        "name", "new_topic", "log_level", "add_brokers", "create_queue", "output_queue_length", "meta", "info",
+        "config", "partitioner", "delete",
+    ]
+
+    override func call(_ args: TclArgs) throws(TclError) -> TclObj? {
+        guard args.count >= 2 else { throw .wrongArgs(1, "subcommand ?args?") }
+        let sub = args.string(1)
+        switch sub {
+        case "name":
+            try args.expect(2, words: 2, "")
+            return Tcl.new(producer?.clientName ?? consumer!.clientName)
+        case "new_topic":
+            try args.expect(4, words: 2, "cmdName topic")
+            let name = TclAutoName.resolve(interp, args.string(2), prefix: "kafka_topic")
+            let topic = args.string(3)
+            let command: TclCommand
+            switch client {
+            case .producer(let producer):
+                if !topicProperties.isEmpty { try kafka { try producer.configureTopic(topic, properties: topicProperties) } }
+                command = TclTopicProducer(interp: interp, name: name, handle: self, topic: topic)
+            case .consumer(let consumer):
+                if !topicProperties.isEmpty { try kafka { try consumer.configureTopic(topic, properties: topicProperties) } }
+                command = TclTopicConsumer(interp: interp, name: name, handle: self, topic: topic)
+            }
+            command.register()
+            return Tcl.new(command.qualifiedName)
+        case "log_level":
+            try args.expect(3, words: 2, "level")
+            let word = args.string(2)
+            guard let level = Self.logLevels.firstIndex(of: word) else { throw .badWord("logLevel", word, Self.logLevels) }
+            producer?.setLibrdkafkaLogLevel(Int32(level))
+            consumer?.setLibrdkafkaLogLevel(Int32(level))
+        case "add_brokers":
+            try args.expect(3, words: 2, "brokerList")
+            let brokers = try args.list(2).map(Tcl.string)
+            guard !brokers.isEmpty else { throw TclError("Broker list must contain at least one element", errorCode: ["KAFKA", "ARGS"]) }
+            let added = producer?.addBrokers(brokers.joined(separator: ",")) ?? consumer!.addBrokers(brokers.joined(separator: ","))
+            guard added > 0 else { throw TclError("No valid brokers specified", errorCode: ["KAFKA", "ARGS"]) }
+        case "create_queue":
+            try args.expect(3, words: 2, "command")
+            guard let consumer else { throw TclError("create_queue: \(name) is a producer handle; queues collect consumed messages", errorCode: ["KAFKA", "ARGS"]) }
+            let queue = TclQueue(interp: interp, name: TclAutoName.resolve(interp, args.string(2), prefix: "kafka_queue"), handle: self, queue: consumer.makeQueue())
+            queue.register()
+            return Tcl.new(queue.qualifiedName)
+        case "output_queue_length":
+            try args.expect(2, words: 2, "")
+            return Tcl.new(producer?.outputQueueLength ?? 0)
+        case "meta":
+            return try metadataCache.meta(args)
+        case "info":
+            return try metadataCache.info(args)
+        case "config":
+            var configuration = KafkaConfiguration()
+            configuration.properties = [:]
+            configuration.topicProperties = topicProperties
+            let result = try TclMaster.configure(args, &configuration, scope: .topic)
+            topicProperties = configuration.topicProperties
+            return result
+        case "partitioner":
+            try args.expect(3, words: 2, "name")
+            let word = args.string(2)
+            guard KafkaConfiguration.Partitioner(rawValue: word) != nil else {
+                throw .badWord("partitioner", word, KafkaConfiguration.Partitioner.allCases.map(\.rawValue))
+            }
+            topicProperties["partitioner"] = word
+        case "delete":
+            try args.expect(2, words: 2, "")
+            deleteCommand()
+        default:
+            throw .badWord("option", sub, Self.subcommands)
+        }
+        return nil
+    }
+
+    static let logLevels = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
+
+    // MARK: Metadata
+
+    /// The partition count of `topic` (see ``TclMetadataCache``).
+    func partitionCount(_ topic: String) throws(TclError) -> Int { try metadataCache.partitionCount(topic) }
+
+    // MARK: Events
+
+    /// On the interpreter's thread: hands one event's worth of reports, errors, statistics and
+    /// log lines to their callbacks.
+    func deliver(_ events: [TclHandleEvent]) {
+        for event in events {
+            switch event {
+            case .report(let report, let payload, let key):
+                let failed = !report.isDelivered
+                guard callbacks.selection.selects(failed: failed) else { continue }
+                if let script = callbacks.deliveryReport {
+                    script.call(interp, [TclMessage.deliveryReport(report, payload: payload, key: key)])
+                } else if failed {
+                    reportFailure(report)
+                }
+            case .failedDelivery(let report):
+                if let script = callbacks.deliveryReport, callbacks.selection.selects(failed: true) {
+                    script.call(interp, [TclMessage.deliveryReport(report, payload: [], key: nil)])
+                } else {
+                    reportFailure(report)
+                }
+            case .error(let error):
+                reportError(error, reason: error.message)
+            case .statistics(let json):
+                callbacks.statistics?.call(interp, [Tcl.new(json)])
+            case .log(let line):
+                if let script = callbacks.logCallback, callbacks.logDestination.current == .callback {
+                    script.call(interp, [TclMessage.logLine(line)])
+                } else {
+                    line.write(to: callbacks.logDestination.current == .syslog ? .syslog : .stderr, client: name)
+                }
+            }
+        }
+    }
+
+    /// A failed delivery nobody asked a report of: to the error callback, else the log.
+    private func reportFailure(_ report: KafkaDeliveryReport) {
+        let reason = "delivery to \(report.topic) [\(report.partition)] failed: \(report.errorCode.explanation)"
+        reportError(KafkaError(code: report.errorCode, message: reason), reason: reason)
+    }
+
+    /// A client error: to the error callback, else to the logger destination at level 3.
+    private func reportError(_ error: KafkaError, reason: String) {
+        if let script = callbacks.error {
+            script.call(interp, [TclMessage.errorCallback(error, reason: reason)])
+        } else {
+            let line = TclLogLine(level: 3, facility: "ERROR", message: reason)
+            if let script = callbacks.logCallback, callbacks.logDestination.current == .callback {
+                script.call(interp, [TclMessage.logLine(line)])
+            } else {
+                line.write(to: callbacks.logDestination.current == .syslog ? .syslog : .stderr, client: name)
+            }
+        }
+    }
+
+    // MARK: Deleting
+
+    override func commandDeleted() {
+        switch client {
+        case .producer(let producer):
+            TclLiveProducers.remove(self)
+            // Every message gets its outcome: flush within a bound, purge the rest (each purged
+            // message is reported), then hand the last reports to Tcl right here.
+            _ = try? TclBlocking.run { await producer.shutdown(timeout: TclHandle.deleteFlushTimeout) }
+            inbox.deliverNow()
+        case .consumer:
+            break
+        }
+        inbox.deliver = { _ in }
+        _ = inbox.close()
+    }
+}
+
+/// Producers not yet deleted, shut down (flushed within a bound) when the process exits.
+enum TclLiveProducers {
+    private static let producers = Mutex<[ObjectIdentifier: KafkaProducer]>([:])
+
+    static func add(_ handle: TclHandle) {
+        guard let producer = handle.producer else { return }
+        producers.withLock { $0[ObjectIdentifier(handle)] = producer }
+    }
+
+    static func remove(_ handle: TclHandle) {
+        _ = producers.withLock { $0.removeValue(forKey: ObjectIdentifier(handle)) }
+    }
+
+    /// At exit: flushes every producer left (failures still reach the log handler's stderr or syslog).
+    static func shutdownAll() {
+        let all = producers.withLock { producers in
+            defer { producers = [:] }
+            return Array(producers.values)
+        }
+        for producer in all {
+            _ = try? TclBlocking.run { await producer.shutdown(timeout: TclHandle.deleteFlushTimeout) }
+        }
+    }
+}

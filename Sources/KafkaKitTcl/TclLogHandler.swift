@@ -1,0 +1,41 @@
+import Logging
+
+/// The swift-log handler of a Tcl handle's KafkaKit client: each line goes to the master's
+/// `logger` destination — stderr or syslog at once, from whatever thread logs it, or to the
+/// Tcl callback through the handle's inbox.
+struct TclLogHandler: LogHandler {
+    let destination: TclLogDestination
+    /// The Tcl command of the handle, shown in stderr and syslog lines.
+    let client: String
+    let post: @Sendable (TclLogLine) -> Void
+    var metadata: Logger.Metadata = [:]
+    // librdkafka's own `log_level` filters what it formats; everything it sends is passed on.
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let facility = event.metadata?["kafka.facility"].map { "\($0)" } ?? "KAFKAKIT"
+        let original = event.metadata?["kafka.level"].flatMap { Logger.Level(rawValue: "\($0)") } ?? event.level
+        let line = TclLogLine(level: original.syslogLevel, facility: facility, message: "\(event.message)")
+        let kind = destination.current
+        if kind == .callback { post(line) } else { line.write(to: kind, client: client) }
+    }
+}
+
+extension Logger.Level {
+    /// The syslog level of a log line (librdkafka's levels: 7 debug … 2 critical).
+    var syslogLevel: Int32 {
+        switch self {
+        case .trace, .debug: 7
+        case .info: 6
+        case .notice: 5
+        case .warning: 4
+        case .error: 3
+        case .critical: 2
+        }
+    }
+}
