@@ -20,9 +20,13 @@ class TclCommand {
         self.name = name
     }
 
+    /// The client data of our live commands: how `lookup` tells our commands from others.
+    fileprivate static let live = Mutex(Set<UInt>())
+
     /// Creates the Tcl command. The command holds the object until it is deleted.
     func register() {
         let context = Unmanaged.passRetained(self).toOpaque()
+        _ = Self.live.withLock { $0.insert(UInt(bitPattern: context)) }
         token = Tcl_CreateObjCommand(interp, name, tclCommandTrampoline, context, tclCommandDeleted)
     }
 
@@ -57,11 +61,9 @@ class TclCommand {
     /// The object behind the Tcl command `name`, if it is one of ours of type `T`.
     static func lookup<T: TclCommand>(_ interp: TclInterp, _ name: String, as type: T.Type) -> T? {
         var info = Tcl_CmdInfo()
-        let ours: Tcl_ObjCmdProc = tclCommandTrampoline
         guard Tcl_GetCommandInfo(interp, name, &info) != 0,
-              let proc = info.objProc,
-              unsafeBitCast(proc, to: UnsafeRawPointer.self) == unsafeBitCast(ours, to: UnsafeRawPointer.self),
-              let context = info.objClientData else { return nil }
+              let context = info.objClientData,
+              live.withLock({ $0.contains(UInt(bitPattern: context)) }) else { return nil }
         return Unmanaged<TclCommand>.fromOpaque(context).takeUnretainedValue() as? T
     }
 }
@@ -84,6 +86,7 @@ private func tclCommandTrampoline(
 
 private func tclCommandDeleted(_ context: ClientData?) {
     guard let context else { return }
+    _ = TclCommand.live.withLock { $0.remove(UInt(bitPattern: context)) }
     let command = Unmanaged<TclCommand>.fromOpaque(context).takeRetainedValue()
     command.markDeleted()
 }

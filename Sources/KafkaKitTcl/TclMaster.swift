@@ -54,18 +54,18 @@ final class TclMaster: TclCommand {
         case "producer_creator", "create_producer":
             try args.expect(3, words: 2, "name")
             let handle = try TclHandle.makeProducer(
-                interp: interp, name: TclAutoName.resolve(interp, args.string(2), prefix: "kafka_producer"), master: self)
-            return Tcl.new(handle.name)
+                interp: interp, name: TclAutoName.resolve(interp, args.string(2), prefix: "kafka_handle"), master: self)
+            return Tcl.new(handle.qualifiedName)
         case "consumer_creator", "create_consumer":
             try args.expect(3, words: 2, "name")
             let handle = try TclHandle.makeConsumer(
-                interp: interp, name: TclAutoName.resolve(interp, args.string(2), prefix: "kafka_consumer"), master: self)
-            return Tcl.new(handle.name)
+                interp: interp, name: TclAutoName.resolve(interp, args.string(2), prefix: "kafka_handle"), master: self)
+            return Tcl.new(handle.qualifiedName)
         case "subscriber":
             try args.expect(3, words: 2, "name")
             let subscriber = try TclSubscriber.make(
-                interp: interp, name: TclAutoName.resolve(interp, args.string(2), prefix: "kafka_subscriber"), master: self)
-            return Tcl.new(subscriber.name)
+                interp: interp, name: TclAutoName.resolve(interp, args.string(2), prefix: "kafka_handle"), master: self)
+            return Tcl.new(subscriber.qualifiedName)
         case "delete":
             try args.expect(2, words: 2, "")
             deleteCommand()
