@@ -39,17 +39,21 @@ final class TclHandle: TclCommand {
         inbox.deliver = { [unowned self] events in self.deliver(events) }
     }
 
-    static func logger(_ callbacks: TclCallbacks, _ inbox: TclInbox<TclHandleEvent>, name: String) -> Logger {
+    static func logger(_ callbacks: TclCallbacks, _ inbox: TclInbox<TclHandleEvent>, name: String, threshold: TclLogThreshold) -> Logger {
         let destination = callbacks.logDestination
         return Logger(label: "KafkaKitTcl") { _ in
-            TclLogHandler(destination: destination, client: name, post: { inbox.post(.log($0)) })
+            TclLogHandler(destination: destination, client: name, threshold: threshold, post: { inbox.post(.log($0)) })
         }
     }
 
+    /// The handle's `log_level`.
+    var logThreshold = TclLogThreshold()
+
     static func makeProducer(interp: TclInterp, name: String, master: TclMaster) throws(TclError) -> TclHandle {
         let inbox = TclInbox<TclHandleEvent>(deliver: { _ in })
+        let threshold = TclLogThreshold()
         let producer = try kafka {
-            try KafkaProducer(configuration: master.configuration, logger: logger(master.callbacks, inbox, name: name)) { event in
+            try KafkaProducer(configuration: master.configuration, logger: logger(master.callbacks, inbox, name: name, threshold: threshold)) { event in
                 switch event {
                 case .deliveryReports(let reports):
                     let failed = reports.lazy.filter { !$0.isDelivered }.map { TclHandleEvent.failedDelivery($0) }
@@ -60,6 +64,7 @@ final class TclHandle: TclCommand {
             }
         }
         let handle = TclHandle(interp: interp, name: name, client: .producer(producer), callbacks: master.callbacks, inbox: inbox)
+        handle.logThreshold = threshold
         TclLiveProducers.add(handle)
         handle.register()
         return handle
@@ -67,8 +72,12 @@ final class TclHandle: TclCommand {
 
     static func makeConsumer(interp: TclInterp, name: String, master: TclMaster) throws(TclError) -> TclHandle {
         let inbox = TclInbox<TclHandleEvent>(deliver: { _ in })
-        let consumer = try kafka { try KafkaPartitionConsumer(configuration: master.configuration, logger: logger(master.callbacks, inbox, name: name)) }
+        let threshold = TclLogThreshold()
+        let consumer = try kafka {
+            try KafkaPartitionConsumer(configuration: master.configuration, logger: logger(master.callbacks, inbox, name: name, threshold: threshold))
+        }
         let handle = TclHandle(interp: interp, name: name, client: .consumer(consumer), callbacks: master.callbacks, inbox: inbox)
+        handle.logThreshold = threshold
         handle.register()
         return handle
     }
@@ -107,6 +116,7 @@ final class TclHandle: TclCommand {
             try args.expect(3, words: 2, "level")
             let word = args.string(2)
             guard let level = Self.logLevels.firstIndex(of: word) else { throw .badWord("logLevel", word, Self.logLevels) }
+            logThreshold.level = Int32(level)
             producer?.setLibrdkafkaLogLevel(Int32(level))
             consumer?.setLibrdkafkaLogLevel(Int32(level))
         case "add_brokers":

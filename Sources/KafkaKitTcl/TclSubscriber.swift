@@ -34,7 +34,7 @@ final class TclSubscriber: TclCommand {
             throw TclError("subscriber: set the group first (\(master.name) config group.id GROUP)", errorCode: ["KAFKA", "ARGS"])
         }
         let inbox = TclInbox<TclHandleEvent>(deliver: { _ in })
-        let consumer = try kafka { try KafkaConsumer(configuration: configuration, logger: TclHandle.logger(master.callbacks, inbox, name: name)) }
+        let consumer = try kafka { try KafkaConsumer(configuration: configuration, logger: TclHandle.logger(master.callbacks, inbox, name: name, threshold: TclLogThreshold())) }
         let subscriber = TclSubscriber(interp: interp, name: name, consumer: consumer, inbox: inbox, callbacks: master.callbacks)
         inbox.deliver = { [unowned subscriber] events in
             for event in events {

@@ -6,6 +6,8 @@
 package require tcltest 2.5
 namespace import ::tcltest::*
 configure -verbose {error}
+# tcltest options from the command line (-match NAME, -verbose bpse, ...).
+if {[llength $argv]} { configure {*}$argv }
 # Scripts the tests write go to a directory of their own, not into the checkout.
 configure -tmpdir [file join [expr {[info exists env(TMPDIR)] ? $env(TMPDIR) : "/tmp"}] kafka-tcl-tests-[pid]]
 

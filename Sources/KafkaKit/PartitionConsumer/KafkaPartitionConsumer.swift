@@ -71,7 +71,7 @@ public final class KafkaPartitionConsumer: Sendable {
             throw KafkaError(code: .failure, message: "starting \(topic)[\(key.partition)]: librdkafka has no queue for it", topic: topic)
         }
         let waiter = RDKafkaQueueWaiter(queue: RDKafkaQueue(client: client, handle: handle))
-        state.withLock { $0.started[key] = RDKafkaStartedPartition(topic: rkt, partition: key.partition, waiter: waiter) }
+        state.withLock { $0.started[key] = RDKafkaStartedPartition(topic: rkt, partition: key.partition, waiter: waiter, start: offset) }
     }
 
     /// Starts fetching a partition into `queue`, where several partitions are read together.
@@ -263,16 +263,24 @@ final class RDKafkaStartedPartition: Sendable {
         case missing(KafkaError)
     }
 
-    init(topic: RDKafkaTopic, partition: Int32, waiter: RDKafkaQueueWaiter?) {
+    /// For a start at an absolute offset, that offset: messages below it are dropped.
+    /// librdkafka can apply a late answer to an earlier start's logical-offset lookup
+    /// (`beginning`, stopped before it resolved) to a later start at an absolute offset,
+    /// and fetch from the earlier start's position; what it fetches below the asked
+    /// offset is not what the application asked for.
+    let minimumOffset: Int64
+
+    init(topic: RDKafkaTopic, partition: Int32, waiter: RDKafkaQueueWaiter?, start: KafkaOffset = .invalid) {
         self.topic = topic
         self.partition = partition
         self.waiter = waiter
+        self.minimumOffset = max(start.rawValue, -1)
     }
 
     /// A non-blocking take of what the partition's queue holds, up to the collector's room.
     func take(into collector: RDKafkaMessageCollector) throws {
         if case .missing(let error) = existence.withLock({ $0 }) { throw error }
-        guard collector.take({ rd_kafka_consume_batch(topic.handle, partition, 0, $0, $1) }) else {
+        guard collector.take(minimumOffset: minimumOffset, { rd_kafka_consume_batch(topic.handle, partition, 0, $0, $1) }) else {
             throw KafkaError.lastError("consuming", topic.name, partition)
         }
     }

@@ -34,12 +34,19 @@ final class RDKafkaMessageCollector {
     /// Runs one non-blocking librdkafka call that fills up to `room` slots from `start` and
     /// returns how many (or -1: `false` is returned, and `rd_kafka_last_error()` says why).
     /// Keeps the good messages and destroys the others, noting the first error.
-    func take(_ call: (_ start: UnsafeMutablePointer<Slot>, _ room: Int) -> Int) -> Bool {
+    ///
+    /// Good messages below `minimumOffset` are destroyed too: see
+    /// ``RDKafkaStartedPartition/minimumOffset``.
+    func take(minimumOffset: Int64 = -1, _ call: (_ start: UnsafeMutablePointer<Slot>, _ room: Int) -> Int) -> Bool {
         let taken = call(slots.baseAddress! + count, capacity - count)
         guard taken >= 0 else { return false }
         for i in count..<(count + taken) {
             let message = slots[i]!
             let err = message.pointee.err
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR && message.pointee.offset < minimumOffset {
+                rd_kafka_message_destroy(message)
+                continue
+            }
             if err == RD_KAFKA_RESP_ERR_NO_ERROR {
                 slots[count] = message
                 count += 1
