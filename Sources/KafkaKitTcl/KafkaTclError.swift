@@ -6,7 +6,13 @@ extension TclError {
     /// `kafka error: MESSAGE`, as KafkaTcl words it; `errorCode` is
     /// `{KAFKA CODE_NAME EXPLANATION}`, the code's librdkafka name and text.
     init(_ error: KafkaError) {
-        self.init("kafka error: " + error.message, errorCode: ["KAFKA", error.code.fullName, error.code.explanation])
+        var text = "kafka error: " + error.message
+        if let file = error.file, !error.message.contains(file) {
+            text += " (\(file)" + (error.line.map { ":\($0)" } ?? "") + (error.position.map { ":\($0)" } ?? "") + ")"
+        } else if let property = error.property, !error.message.contains(property) {
+            text += " (property \(property))"
+        }
+        self.init(text, errorCode: ["KAFKA", error.code.fullName, error.code.explanation])
     }
 
     /// Any error thrown by KafkaKit or the Tcl layer.

@@ -17,6 +17,7 @@ public func kafkaInit(_ interp: OpaquePointer?) -> Int32 {
         return TCL_ERROR
     }
     TclKafkaCommand(interp: interp, name: "::kafka::kafka").register()
+    TclConnectionCommands.register(interp)
     Tcl_Export(interp, namespace, "*", 0)
     TclExitFlush.install()
     return Tcl_PkgProvide(interp, "kafka", kafkaTclPackageVersion)
@@ -57,6 +58,9 @@ enum TclExitFlush {
             return !done
         }
         guard first else { return }
-        Tcl_CreateExitHandler({ _ in TclLiveProducers.shutdownAll() }, nil)
+        Tcl_CreateExitHandler({ _ in
+            TclLiveProducers.shutdownAll()
+            TclLivePublishers.shutdownAll()
+        }, nil)
     }
 }

@@ -4,15 +4,26 @@ import KafkaKit
 import Synchronization
 
 /// A Tcl command prefix to call with arguments appended (held with a reference count).
+///
+/// Made and called on the interpreter's thread; a report handler on another thread may hold
+/// the last reference, so the release of the Tcl value is sent back to that thread.
 final class TclScript {
     let obj: TclObj
+    private let thread: Tcl_ThreadId
 
     init(_ obj: TclObj) {
         self.obj = obj
+        self.thread = Tcl_GetCurrentThread()
         ctcl_incr_ref(obj)
     }
 
-    deinit { ctcl_decr_ref(obj) }
+    deinit {
+        if Tcl_GetCurrentThread() == thread {
+            ctcl_decr_ref(obj)
+        } else {
+            ctcl_queue_event(thread, tclReleaseEventProc, UnsafeMutableRawPointer(obj))
+        }
+    }
 
     /// Calls the command with `arguments` at global level. An error goes to the interpreter's
     /// background error handler (`bgerror`), as for any event-loop callback.
@@ -107,4 +118,11 @@ struct TclLogLine: Sendable {
             break
         }
     }
+}
+
+/// Releases a Tcl value on its interpreter's thread (see ``TclScript``).
+private func tclReleaseEventProc(_ event: UnsafeMutablePointer<Tcl_Event>?, _ flags: Int32) -> Int32 {
+    guard flags & TCL_FILE_EVENTS != 0 else { return 0 }
+    ctcl_decr_ref(ctcl_event_context(event)!.assumingMemoryBound(to: Tcl_Obj.self))
+    return 1
 }
