@@ -6,7 +6,10 @@ BROKER := 127.0.0.1:$(KAFKA_PORT)
 SWIFT_BUILD_FLAGS ?=
 BROKER_DOWN_SUITES := PublisherMockClusterTests|EventsReviewFixTests|ProducerLifecycleTests|ProducerMockClusterTests|ProducerPerMessageTests|ProducerShutdownTests
 
-.PHONY: bootstrap build run quickstart test bench broker-start broker-stop clean
+TCL_INSTALL_DIR ?= $(CURDIR)/lib/tcl
+TCL_CONFIG ?= release
+
+.PHONY: bootstrap build run quickstart test tcl tcl-test bench broker-start broker-stop clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -39,7 +42,8 @@ test: bootstrap
 	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) timeout 1500 sh -c '\
 	  swift test $(SWIFT_BUILD_FLAGS) --filter "$(BROKER_DOWN_SUITES)"; first=$$?; \
 	  swift test $(SWIFT_BUILD_FLAGS) --skip-build --skip "$(BROKER_DOWN_SUITES)"; rest=$$?; \
-	  [ $$first = 0 ] && [ $$rest = 0 ]'; status=$$?; \
+	  $(MAKE) --no-print-directory tcl-test TCL_CONFIG=debug; tcl=$$?; \
+	  [ $$first = 0 ] && [ $$rest = 0 ] && [ $$tcl = 0 ]'; status=$$?; \
 	if [ $$started = 1 ]; then scripts/broker stop >/dev/null; fi; \
 	exit $$status
 
@@ -52,6 +56,24 @@ bench: bootstrap
 	if [ $$started = 1 ]; then scripts/broker stop >/dev/null; fi; \
 	exit $$status
 
+# The Tcl package: builds libKafkaKitTcl and installs it with pkgIndex.tcl and kafka.tcl into
+# $(TCL_INSTALL_DIR)/kafka (lib/tcl in the checkout unless TCL_INSTALL_DIR=... is given), so that
+# `lappend auto_path $(TCL_INSTALL_DIR); package require kafka` works.
+tcl: bootstrap
+	swift build -c $(TCL_CONFIG) $(SWIFT_BUILD_FLAGS) --product KafkaKitTcl
+	scripts/install-tcl "$$(swift build -c $(TCL_CONFIG) $(SWIFT_BUILD_FLAGS) --show-bin-path)" "$(TCL_INSTALL_DIR)"
+
+# The Tcl package's tcltest suite (tcl/tests), on a copy installed under .build; `make test`
+# runs it against the broker it started.
+tcl-test:
+	swift build -c $(TCL_CONFIG) $(SWIFT_BUILD_FLAGS) --product KafkaKitTcl
+	swift build -c $(TCL_CONFIG) $(SWIFT_BUILD_FLAGS) --product kafka
+	scripts/install-tcl "$$(swift build -c $(TCL_CONFIG) $(SWIFT_BUILD_FLAGS) --show-bin-path)" "$(CURDIR)/.build/tcl-test"
+	KAFKA_TCL_DIR="$(CURDIR)/.build/tcl-test" \
+	  KAFKA_CLI="$$(swift build -c $(TCL_CONFIG) $(SWIFT_BUILD_FLAGS) --show-bin-path)/kafka" \
+	  KAFKA_BOOTSTRAP_SERVERS="$${KAFKA_BOOTSTRAP_SERVERS-$(BROKER)}" \
+	  timeout 900 tclsh tcl/tests/all.tcl
+
 broker-start:
 	@scripts/broker start
 
@@ -59,4 +81,4 @@ broker-stop:
 	@scripts/broker stop
 
 clean:
-	rm -rf .build Benchmarks/CBaseline/bin
+	rm -rf .build Benchmarks/CBaseline/bin lib/tcl

@@ -106,6 +106,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "KafkaKitTclTests",
+            dependencies: ["KafkaKitTcl"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "KafkaKitConnectionsTests",
             dependencies: ["KafkaKitConnections", "KafkaKit", "KafkaKitTestSupport"],
             swiftSettings: strict

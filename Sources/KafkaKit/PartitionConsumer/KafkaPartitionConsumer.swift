@@ -264,10 +264,12 @@ final class RDKafkaStartedPartition: Sendable {
     }
 
     /// For a start at an absolute offset, that offset: messages below it are dropped.
-    /// librdkafka can apply a late answer to an earlier start's logical-offset lookup
-    /// (`beginning`, stopped before it resolved) to a later start at an absolute offset,
-    /// and fetch from the earlier start's position; what it fetches below the asked
-    /// offset is not what the application asked for.
+    ///
+    /// librdkafka 2.14 (seen with its debug log): a partition started at `beginning` and
+    /// stopped while its ListOffsets request is out gets the answer as "outdated" after the
+    /// next start, and arms an offset-query timer that no stop cancels; when it fires, a later
+    /// start at an absolute offset is reset to `beginning` and fetched from there. Dropping
+    /// what lies below the offset asked for keeps the reads right (at the cost of the refetch).
     let minimumOffset: Int64
 
     init(topic: RDKafkaTopic, partition: Int32, waiter: RDKafkaQueueWaiter?, start: KafkaOffset = .invalid) {

@@ -38,13 +38,27 @@ final class RDKafkaMessageCollector {
     /// Good messages below `minimumOffset` are destroyed too: see
     /// ``RDKafkaStartedPartition/minimumOffset``.
     func take(minimumOffset: Int64 = -1, _ call: (_ start: UnsafeMutablePointer<Slot>, _ room: Int) -> Int) -> Bool {
-        let taken = call(slots.baseAddress! + count, capacity - count)
-        guard taken >= 0 else { return false }
+        while true {
+            let before = count
+            let taken = call(slots.baseAddress! + count, capacity - count)
+            guard taken >= 0 else { return false }
+            let dropped = keep(taken, minimumOffset: minimumOffset)
+            // Only dropped messages taken: look again at once — the queue did not become empty,
+            // so librdkafka will not signal it.
+            guard dropped > 0, count == before, firstError == nil, !reachedEndOfPartition else { return true }
+        }
+    }
+
+    /// Keeps the good messages of the `taken` slots after `count`; returns how many were
+    /// dropped for lying below `minimumOffset`.
+    private func keep(_ taken: Int, minimumOffset: Int64) -> Int {
+        var dropped = 0
         for i in count..<(count + taken) {
             let message = slots[i]!
             let err = message.pointee.err
             if err == RD_KAFKA_RESP_ERR_NO_ERROR && message.pointee.offset < minimumOffset {
                 rd_kafka_message_destroy(message)
+                dropped += 1
                 continue
             }
             if err == RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -59,7 +73,7 @@ final class RDKafkaMessageCollector {
             }
             rd_kafka_message_destroy(message)
         }
-        return true
+        return dropped
     }
 
     /// The messages held, as a batch that now owns them.
