@@ -9,7 +9,7 @@ BROKER_DOWN_SUITES := PublisherMockClusterTests|EventsReviewFixTests|ProducerLif
 TCL_INSTALL_DIR ?= $(CURDIR)/lib/tcl
 TCL_CONFIG ?= release
 
-.PHONY: bootstrap build run quickstart test tcl tcl-test bench broker-start broker-stop clean
+.PHONY: bootstrap build run quickstart test tcl tcl-test bench bench-tcl broker-start broker-stop clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -53,6 +53,15 @@ bench: bootstrap
 	@started=0; \
 	if ! scripts/broker status >/dev/null 2>&1; then scripts/broker start >/dev/null && started=1; fi; \
 	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) scripts/bench; status=$$?; \
+	if [ $$status = 0 ]; then KAFKA_BOOTSTRAP_SERVERS=$(BROKER) scripts/bench-tcl; status=$$?; fi; \
+	if [ $$started = 1 ]; then scripts/broker stop >/dev/null; fi; \
+	exit $$status
+
+# The Tcl package's benchmark alone (see scripts/bench-tcl).
+bench-tcl: bootstrap
+	@started=0; \
+	if ! scripts/broker status >/dev/null 2>&1; then scripts/broker start >/dev/null && started=1; fi; \
+	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) scripts/bench-tcl; status=$$?; \
 	if [ $$started = 1 ]; then scripts/broker stop >/dev/null; fi; \
 	exit $$status
 

@@ -92,31 +92,4 @@ enum TclMessage {
             Tcl.new("message"), Tcl.new(line.message),
         ])
     }
-
-    static let arrayElements = ["payload", "partition", "key", "offset", "topic", "timestamp", "error", "code", "message"]
-
-    /// Fills the array variable with a message: `payload partition offset topic timestamp`,
-    /// and `key` only when the message has one (no element of an earlier message lingers).
-    static func fill(_ interp: TclInterp, _ array: TclObj, with message: KafkaConsumerMessage) throws(TclError) {
-        clear(interp, array)
-        try Tcl.setElement(interp, array, "payload", message.withUnsafeValue { bytes($0) })
-        try Tcl.setElement(interp, array, "partition", Tcl.new(message.partition))
-        try Tcl.setElement(interp, array, "offset", offset(message.offset))
-        try Tcl.setElement(interp, array, "topic", Tcl.new(message.topic))
-        if let timestamp = message.timestampMilliseconds { try Tcl.setElement(interp, array, "timestamp", Tcl.new(timestamp)) }
-        if let key = message.withUnsafeKey({ $0.map { bytes($0) } }) { try Tcl.setElement(interp, array, "key", key) }
-    }
-
-    /// Fills the array variable with an error: `error code message`.
-    static func fill(_ interp: TclInterp, _ array: TclObj, with error: KafkaError) throws(TclError) {
-        clear(interp, array)
-        try Tcl.setElement(interp, array, "error", Tcl.new(error.code.explanation))
-        try Tcl.setElement(interp, array, "code", Tcl.new(error.code.fullName))
-        try Tcl.setElement(interp, array, "message", Tcl.new(error.message))
-    }
-
-    private static func clear(_ interp: TclInterp, _ array: TclObj) {
-        let name = Tcl_GetString(array)
-        for element in arrayElements { Tcl_UnsetVar2(interp, name, element, 0) }
-    }
 }

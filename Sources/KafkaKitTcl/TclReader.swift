@@ -11,6 +11,7 @@ final class TclReader {
     private let readOne: ReadOne
     private let readBatch: ReadBatch
     private var held: ArraySlice<KafkaConsumerMessage> = []
+    private let filler = TclArrayFiller()
 
     init(readOne: @escaping ReadOne, readBatch: @escaping ReadBatch) {
         self.readOne = readOne
@@ -27,14 +28,15 @@ final class TclReader {
     /// `consume TIMEOUT ARRAY`: 1 with a message in the array, 0 at the end of the partition;
     /// a timeout or a consume error is a Tcl error.
     func consume(_ interp: TclInterp, timeout: Duration, array: TclObj) throws(TclError) -> TclObj {
+        filler.begin()
         if let message = held.popFirst() {
-            try TclMessage.fill(interp, array, with: message)
+            try filler.fill(interp, array, with: message)
             return Tcl.new(1)
         }
         let readOne = self.readOne
         let (message, reachedEnd) = try kafka { try TclBlocking.run { try await readOne(timeout) } }
         if let message {
-            try TclMessage.fill(interp, array, with: message)
+            try filler.fill(interp, array, with: message)
             return Tcl.new(1)
         }
         if reachedEnd { return Tcl.new(0) }
@@ -46,6 +48,7 @@ final class TclReader {
     /// messages after it stay for the next read; an error in CODE does the same, then is raised.
     func consumeBatch(_ interp: TclInterp, timeout: Duration, count: Int, array: TclObj, code: TclObj) throws(TclError) -> TclObj {
         guard count > 0 else { throw TclError("bad count \(count): must be at least 1", errorCode: ["KAFKA", "ARGS"]) }
+        filler.begin()
         var messages: ArraySlice<KafkaConsumerMessage>
         if !held.isEmpty {
             let n = min(count, held.count)
@@ -56,7 +59,7 @@ final class TclReader {
             do {
                 messages = ArraySlice(try TclBlocking.run { try await readBatch(count, timeout) })
             } catch let error as KafkaError {
-                try TclMessage.fill(interp, array, with: error)
+                try filler.fill(interp, array, with: error)
                 try Self.run(interp, code)
                 return Tcl.new(1)
             } catch {
@@ -65,7 +68,7 @@ final class TclReader {
         }
         var ran = 0
         while let message = messages.popFirst() {
-            try TclMessage.fill(interp, array, with: message)
+            try filler.fill(interp, array, with: message)
             ran += 1
             do {
                 if try Self.run(interp, code) == TCL_BREAK { break }

@@ -25,6 +25,9 @@ public struct KafkaConsumerMessage: Sendable {
 
     /// The topic the record was read from.
     public var topic: String { String(cString: rd_kafka_topic_name(pointer.pointee.rkt)) }
+    /// librdkafka's handle of the record's topic: the same for every record of a topic, so a
+    /// reader can convert the topic's name once (package use: the Tcl binding's arrays).
+    package var topicIdentity: OpaquePointer? { pointer.pointee.rkt }
     /// The partition the record was read from.
     public var partition: Int32 { pointer.pointee.partition }
     /// The record's offset in its partition.
