@@ -47,7 +47,7 @@ final class TclScript {
 /// Where librdkafka's log lines go (`logger syslog|stderr|callback CMD`): read by KafkaKit's
 /// threads, changed by the interpreter's.
 final class TclLogDestination: Sendable {
-    enum Kind: Sendable { case stderr, syslog, callback }
+    enum Kind: Sendable { case stderr, syslog, callback, none }
     private let kind = Mutex(Kind.stderr)
 
     var current: Kind {
@@ -114,7 +114,7 @@ struct TclLogLine: Sendable {
             "\(facility) [\(client)] \(message)".withCString { text in
                 withVaList([text]) { vsyslog(level, "%s", $0) }
             }
-        case .callback:
+        case .callback, .none:
             break
         }
     }

@@ -170,57 +170,9 @@ final class TclHandle: TclCommand {
 
     // MARK: Events
 
-    /// On the interpreter's thread: hands one event's worth of reports, errors, statistics and
-    /// log lines to their callbacks.
+    /// On the interpreter's thread: one event's worth of reports, errors, statistics, log lines.
     func deliver(_ events: [TclHandleEvent]) {
-        for event in events {
-            switch event {
-            case .report(let report, let payload, let key):
-                let failed = !report.isDelivered
-                guard callbacks.selection.selects(failed: failed) else { continue }
-                if let script = callbacks.deliveryReport {
-                    script.call(interp, [TclMessage.deliveryReport(report, payload: payload, key: key)])
-                } else if failed {
-                    reportFailure(report)
-                }
-            case .failedDelivery(let report):
-                if let script = callbacks.deliveryReport, callbacks.selection.selects(failed: true) {
-                    script.call(interp, [TclMessage.deliveryReport(report, payload: [], key: nil)])
-                } else {
-                    reportFailure(report)
-                }
-            case .error(let error):
-                reportError(error, reason: error.message)
-            case .statistics(let json):
-                callbacks.statistics?.call(interp, [Tcl.new(json)])
-            case .log(let line):
-                if let script = callbacks.logCallback, callbacks.logDestination.current == .callback {
-                    script.call(interp, [TclMessage.logLine(line)])
-                } else {
-                    line.write(to: callbacks.logDestination.current == .syslog ? .syslog : .stderr, client: name)
-                }
-            }
-        }
-    }
-
-    /// A failed delivery nobody asked a report of: to the error callback, else the log.
-    private func reportFailure(_ report: KafkaDeliveryReport) {
-        let reason = "delivery to \(report.topic) [\(report.partition)] failed: \(report.errorCode.explanation)"
-        reportError(KafkaError(code: report.errorCode, message: reason), reason: reason)
-    }
-
-    /// A client error: to the error callback, else to the logger destination at level 3.
-    private func reportError(_ error: KafkaError, reason: String) {
-        if let script = callbacks.error {
-            script.call(interp, [TclMessage.errorCallback(error, reason: reason)])
-        } else {
-            let line = TclLogLine(level: 3, facility: "ERROR", message: reason)
-            if let script = callbacks.logCallback, callbacks.logDestination.current == .callback {
-                script.call(interp, [TclMessage.logLine(line)])
-            } else {
-                line.write(to: callbacks.logDestination.current == .syslog ? .syslog : .stderr, client: name)
-            }
-        }
+        callbacks.deliver(events, interp: interp, client: name)
     }
 
     // MARK: Deleting

@@ -37,7 +37,7 @@ final class TclMaster: TclCommand {
             }
             configuration.properties["partitioner"] = word
         case "delivery_report":
-            try deliveryReport(args)
+            return try deliveryReport(args)
         case "set_delivery_report_callback":
             try args.expect(3, words: 2, "command")
             callbacks.deliveryReport = Self.script(args[2])
@@ -76,14 +76,15 @@ final class TclMaster: TclCommand {
     }
 
     /// `delivery_report callback CMD | every N | sample`.
-    private func deliveryReport(_ args: TclArgs) throws(TclError) {
+    private func deliveryReport(_ args: TclArgs) throws(TclError) -> TclObj? {
         guard args.count >= 3 else { throw .wrongArgs(2, "callback command | every count | sample") }
         switch args.string(2) {
         case "callback":
             try args.expect(4, words: 3, "command")
             callbacks.deliveryReport = Self.script(args[3])
         case "every":
-            try args.expect(4, words: 3, "count")
+            try args.expect(3, 4, words: 3, "?count?")
+            if args.count == 3 { return Tcl.new(callbacks.selection.every) }
             let n = try args.int(3)
             guard n >= 0 else { throw TclError("delivery_report every: count must be 0 or more, not \(n)", errorCode: ["KAFKA", "ARGS"]) }
             callbacks.selection.setEvery(n)
@@ -93,12 +94,16 @@ final class TclMaster: TclCommand {
         default:
             throw .badWord("option", args.string(2), ["callback", "every", "sample"])
         }
+        return nil
     }
 
     /// `logger syslog|stderr|callback CMD`.
     private func logger(_ args: TclArgs) throws(TclError) {
-        guard args.count >= 3 else { throw .wrongArgs(2, "syslog|stderr|callback ?command?") }
+        guard args.count >= 3 else { throw .wrongArgs(2, "syslog|stderr|none|callback ?command?") }
         switch args.string(2) {
+        case "none":
+            try args.expect(3, words: 3, "")
+            callbacks.logDestination.current = .none
         case "syslog":
             try args.expect(3, words: 3, "")
             callbacks.logDestination.current = .syslog
@@ -110,7 +115,7 @@ final class TclMaster: TclCommand {
             callbacks.logCallback = TclScript(args[3])
             callbacks.logDestination.current = .callback
         default:
-            throw .badWord("logger", args.string(2), ["syslog", "stderr", "callback"])
+            throw .badWord("logger", args.string(2), ["syslog", "stderr", "none", "callback"])
         }
     }
 

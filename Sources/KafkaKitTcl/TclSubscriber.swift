@@ -14,6 +14,7 @@ final class TclSubscriber: TclCommand {
     /// The iterator `consume` continues with: records of a batch it took stay in it.
     private let iterator: TclIteratorBox
     private var feed: TclCallbackFeed?
+    private var eventsTask: Task<Void, Never>?
 
     private init(interp: TclInterp, name: String, consumer: KafkaConsumer, inbox: TclInbox<TclHandleEvent>, callbacks: TclCallbacks) {
         self.consumer = consumer
@@ -37,11 +38,17 @@ final class TclSubscriber: TclCommand {
         let consumer = try kafka { try KafkaConsumer(configuration: configuration, logger: TclHandle.logger(master.callbacks, inbox, name: name, threshold: TclLogThreshold())) }
         let subscriber = TclSubscriber(interp: interp, name: name, consumer: consumer, inbox: inbox, callbacks: master.callbacks)
         inbox.deliver = { [unowned subscriber] events in
-            for event in events {
-                if case .log(let line) = event {
-                    if let script = subscriber.callbacks.logCallback, subscriber.callbacks.logDestination.current == .callback {
-                        script.call(interp, [TclMessage.logLine(line)])
-                    }
+            subscriber.callbacks.deliver(events, interp: interp, client: subscriber.name)
+        }
+        // Client errors and statistics go to the master's callbacks (or the logger); the task
+        // ends when the consumer closes and its events end.
+        let events = consumer.events
+        subscriber.eventsTask = Task.detached {
+            for await event in events {
+                switch event {
+                case .error(let error): inbox.post(.error(error))
+                case .statistics(let json): inbox.post(.statistics(json))
+                default: break
                 }
             }
         }
@@ -237,6 +244,7 @@ final class TclSubscriber: TclCommand {
         feed = nil
         let consumer = self.consumer
         _ = try? TclBlocking.run { await consumer.close() }
+        eventsTask?.cancel()
         inbox.deliver = { _ in }
         _ = inbox.close()
     }
