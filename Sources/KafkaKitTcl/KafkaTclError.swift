@@ -3,8 +3,8 @@ import KafkaKit
 extension TclError {
     /// A KafkaKit error as Tcl sees it: librdkafka's text, and `errorCode` `{KAFKA CODE_NAME}`
     /// with librdkafka's full code name (`RD_KAFKA_RESP_ERR__QUEUE_FULL`).
-    /// `kafka error: MESSAGE`, as KafkaTcl words it; `errorCode` is
-    /// `{KAFKA CODE_NAME EXPLANATION}`, the code's librdkafka name and text.
+    /// `kafka error: MESSAGE`, as KafkaTcl words it; `errorCode` is `{KAFKA CODE_NAME}` with
+    /// the code's full librdkafka name.
     init(_ error: KafkaError) {
         var text = "kafka error: " + error.message
         if let file = error.file, !error.message.contains(file) {
@@ -12,7 +12,7 @@ extension TclError {
         } else if let property = error.property, !error.message.contains(property) {
             text += " (property \(property))"
         }
-        self.init(text, errorCode: ["KAFKA", error.code.fullName, error.code.explanation])
+        self.init(text, errorCode: ["KAFKA", error.code.fullName])
     }
 
     /// Any error thrown by KafkaKit or the Tcl layer.

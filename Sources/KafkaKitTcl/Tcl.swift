@@ -1,4 +1,5 @@
 import CTcl
+import Glibc
 
 // The few pieces of Tcl's C API the package is built from: values, results and errors,
 // commands backed by Swift objects, and callbacks evaluated in the interpreter.
@@ -92,16 +93,31 @@ enum Tcl {
         }
     }
 
-    /// The value as bytes: a byte array's bytes, or else its string's UTF-8.
-    static func withBytes<R>(_ obj: TclObj, _ body: (UnsafeRawBufferPointer) throws(KafkaTclThrow) -> R) throws(KafkaTclThrow) -> R {
+    /// Calls `body` with the bytes a Tcl value stands for in a message: a byte array's own
+    /// bytes (binary data, `encoding convertto`'s result), any other value's text in UTF-8 —
+    /// what every other Kafka client sends for text, where `Tcl_GetByteArrayFromObj` would
+    /// keep only the low byte of each character.
+    static func withBytes<R>(_ obj: TclObj, _ body: (UnsafeRawBufferPointer) throws(TclError) -> R) throws(TclError) -> R {
         var length: Int32 = 0
         if obj.pointee.typePtr == byteArrayType {
             let bytes = Tcl_GetByteArrayFromObj(obj, &length)
             return try body(UnsafeRawBufferPointer(start: bytes, count: Int(length)))
         }
-        let chars = Tcl_GetStringFromObj(obj, &length)
-        return try body(UnsafeRawBufferPointer(start: chars, count: Int(length)))
+        let chars = Tcl_GetStringFromObj(obj, &length)!
+        // Tcl's string form is UTF-8 except for NUL (C0 80) and, in 8.6, characters beyond
+        // U+FFFF (surrogate halves, ED A0..BF ..): only then does it need converting.
+        if memchr(chars, 0xC0, Int(length)) == nil && memchr(chars, 0xED, Int(length)) == nil {
+            return try body(UnsafeRawBufferPointer(start: chars, count: Int(length)))
+        }
+        // Heap-allocated: a Tcl_DString points into itself.
+        let converted = UnsafeMutablePointer<Tcl_DString>.allocate(capacity: 1)
+        defer { converted.deallocate() }
+        Tcl_UtfToExternalDString(utf8Encoding, chars, length, converted)
+        defer { Tcl_DStringFree(converted) }
+        return try body(UnsafeRawBufferPointer(start: converted.pointee.string, count: Int(converted.pointee.length)))
     }
+
+    nonisolated(unsafe) static let utf8Encoding = Tcl_GetEncoding(nil, "utf-8")
 
     nonisolated(unsafe) static let byteArrayType = Tcl_GetObjType("bytearray")
 
@@ -110,11 +126,6 @@ enum Tcl {
         return text.withUTF8 { utf8 in
             utf8.withMemoryRebound(to: CChar.self) { Tcl_NewStringObj($0.baseAddress, Int32($0.count)) }
         }
-    }
-
-    /// A string value from UTF-8 bytes (invalid sequences are taken as Latin-1 by Tcl).
-    static func new(utf8 bytes: UnsafeRawBufferPointer) -> TclObj {
-        Tcl_NewStringObj(bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
     }
 
     static func new(_ value: Int) -> TclObj { Tcl_NewWideIntObj(Tcl_WideInt(value)) }
@@ -147,7 +158,8 @@ enum Tcl {
     static func fail(_ interp: TclInterp, _ error: TclError, objc: Int32, objv: UnsafePointer<TclObj?>?) -> Int32 {
         if let code = error.passThrough { return code }
         if let wrong = error.wrongArgs {
-            Tcl_WrongNumArgs(interp, Int32(min(wrong.words, Int(objc))), objv, wrong.usage)
+            // An empty usage is passed as NULL, or Tcl ends the message with a space.
+            Tcl_WrongNumArgs(interp, Int32(min(wrong.words, Int(objc))), objv, wrong.usage.isEmpty ? nil : wrong.usage)
         } else if !error.errorCode.isEmpty || !error.message.isEmpty {
             Tcl_SetObjResult(interp, new(error.message))
         }
@@ -159,7 +171,11 @@ enum Tcl {
     static func setElement(_ interp: TclInterp, _ array: TclObj, _ element: String, _ value: TclObj) throws(TclError) {
         let key = new(element)
         ctcl_incr_ref(key)
-        defer { ctcl_decr_ref(key) }
+        ctcl_incr_ref(value)
+        defer {
+            ctcl_decr_ref(key)
+            ctcl_decr_ref(value)
+        }
         guard Tcl_ObjSetVar2(interp, array, key, value, TCL_LEAVE_ERR_MSG) != nil else { throw takeError(interp) }
     }
 

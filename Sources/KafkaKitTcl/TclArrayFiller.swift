@@ -40,9 +40,18 @@ final class TclArrayFiller {
     }
 
     private func set(_ interp: TclInterp, _ array: TclObj, _ element: Element, _ value: TclObj) throws(TclError) {
+        // Held across the call: a failed set must still free the value.
+        ctcl_incr_ref(value)
+        defer { ctcl_decr_ref(value) }
         guard Tcl_ObjSetVar2(interp, array, names[element.rawValue], value, TCL_LEAVE_ERR_MSG) != nil else {
             throw Tcl.takeError(interp)
         }
+    }
+
+    /// The end of a partition: no message's elements stay (KafkaTcl unsets them too).
+    func clear(_ interp: TclInterp, _ array: TclObj) {
+        unset(interp, array, [.payload, .partition, .key, .offset, .topic, .timestamp])
+        lastHadKey = false
     }
 
     private func unset(_ interp: TclInterp, _ array: TclObj, _ elements: [Element]) {

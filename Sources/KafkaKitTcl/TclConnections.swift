@@ -57,6 +57,18 @@ final class TclConnectionState {
         }
     }
 
+    private(set) var isClosed = false
+
+    /// The interpreter's `::kafka` commands are going (the interpreter is deleted, or they
+    /// are): reports still to come are dropped, never run in a gone interpreter. The
+    /// publishers stay until exit, delivering what they were given.
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        reports.deliver = { _ in }
+        _ = reports.close()
+    }
+
     func file(_ given: String?) throws(TclError) -> KafkaConnectionsFile {
         let path = try TclConnectionCommands.configPath(given)
         if let file = files[path] { return file }
@@ -134,6 +146,8 @@ struct TclUnchecked<T>: @unchecked Sendable {
 /// kafka.conf (the same one each time for a name), with topics made by `new_topic`.
 final class TclConnectionCommand: TclCommand {
     let state: TclConnectionState
+
+    override func commandDeleted() { state.close() }
     private var handles: [String: TclHandle] = [:]
     /// The master whose callbacks (delivery report, error, logger) connection handles use:
     /// `::kafka::connection_master`, made on first use.
@@ -175,6 +189,8 @@ final class TclConnectionCommand: TclCommand {
 final class TclPublishCommand: TclCommand {
     let state: TclConnectionState
 
+    override func commandDeleted() { state.close() }
+
     init(interp: TclInterp, name: String, state: TclConnectionState) {
         self.state = state
         super.init(interp: interp, name: name)
@@ -200,9 +216,7 @@ final class TclPublishCommand: TclCommand {
     }
 
     static func bytes(_ obj: TclObj) -> [UInt8] {
-        var length: Int32 = 0
-        let start = Tcl_GetByteArrayFromObj(obj, &length)
-        return Array(UnsafeBufferPointer(start: start, count: Int(length)))
+        (try? Tcl.withBytes(obj) { (bytes) throws(TclError) in Array(bytes) }) ?? []
     }
 }
 
@@ -211,6 +225,8 @@ final class TclPublishCommand: TclCommand {
 /// dict (string values), or with `-json` a JSON object. Returns how many sockets it was queued for.
 final class TclEventCommand: TclCommand {
     let state: TclConnectionState
+
+    override func commandDeleted() { state.close() }
 
     init(interp: TclInterp, name: String, state: TclConnectionState) {
         self.state = state
@@ -265,6 +281,10 @@ enum TclLivePublishers {
             defer { p = [] }
             return p
         }
-        for publisher in all { _ = try? TclBlocking.run { await publisher.shutdown() } }
+        _ = try? TclBlocking.run {
+            await withTaskGroup(of: Void.self) { group in
+                for publisher in all { group.addTask { _ = await publisher.shutdown() } }
+            }
+        }
     }
 }

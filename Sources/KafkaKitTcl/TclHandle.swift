@@ -73,8 +73,12 @@ final class TclHandle: TclCommand {
     static func makeConsumer(interp: TclInterp, name: String, master: TclMaster) throws(TclError) -> TclHandle {
         let inbox = TclInbox<TclHandleEvent>(deliver: { _ in })
         let threshold = TclLogThreshold()
+        var configuration = master.configuration
+        // KafkaTcl's librdkafka reported the end of a partition by default, and its scripts
+        // loop `while {[$topic consume P T a]}` until `consume` returns 0 there.
+        if configuration.properties["enable.partition.eof"] == nil { configuration.properties["enable.partition.eof"] = "true" }
         let consumer = try kafka {
-            try KafkaPartitionConsumer(configuration: master.configuration, logger: logger(master.callbacks, inbox, name: name, threshold: threshold))
+            try KafkaPartitionConsumer(configuration: configuration, logger: logger(master.callbacks, inbox, name: name, threshold: threshold))
         }
         let handle = TclHandle(interp: interp, name: name, client: .consumer(consumer), callbacks: master.callbacks, inbox: inbox)
         handle.logThreshold = threshold
@@ -195,25 +199,51 @@ final class TclHandle: TclCommand {
 
 /// Producers not yet deleted, shut down (flushed within a bound) when the process exits.
 enum TclLiveProducers {
-    private static let producers = Mutex<[ObjectIdentifier: KafkaProducer]>([:])
+    private struct Live: Sendable {
+        let producer: KafkaProducer
+        let inbox: TclInbox<TclHandleEvent>
+        let name: String
+    }
+
+    private static let producers = Mutex<[ObjectIdentifier: Live]>([:])
 
     static func add(_ handle: TclHandle) {
         guard let producer = handle.producer else { return }
-        producers.withLock { $0[ObjectIdentifier(handle)] = producer }
+        let live = Live(producer: producer, inbox: handle.inbox, name: handle.name)
+        producers.withLock { $0[ObjectIdentifier(handle)] = live }
     }
 
     static func remove(_ handle: TclHandle) {
         _ = producers.withLock { $0.removeValue(forKey: ObjectIdentifier(handle)) }
     }
 
-    /// At exit: flushes every producer left (failures still reach the log handler's stderr or syslog).
+    /// At exit: flushes every producer left. Tcl can no longer run callbacks then, so the
+    /// failed deliveries among the reports that never reached Tcl are written to stderr.
     static func shutdownAll() {
         let all = producers.withLock { producers in
             defer { producers = [:] }
             return Array(producers.values)
         }
-        for producer in all {
-            _ = try? TclBlocking.run { await producer.shutdown(timeout: TclHandle.deleteFlushTimeout) }
+        // All at once: the bound is one flush timeout, however many producers are left.
+        let producers = all.map(\.producer)
+        _ = try? TclBlocking.run {
+            await withTaskGroup(of: Void.self) { group in
+                for producer in producers { group.addTask { _ = await producer.shutdown(timeout: TclHandle.deleteFlushTimeout) } }
+            }
+        }
+        for live in all {
+            for event in live.inbox.close() {
+                let report: KafkaDeliveryReport
+                switch event {
+                case .report(let r, _, _) where !r.isDelivered: report = r
+                case .failedDelivery(let r): report = r
+                default: continue
+                }
+                TclLogLine(
+                    level: 3, facility: "ERROR",
+                    message: "delivery to \(report.topic) [\(report.partition)] failed at exit: \(report.errorCode.explanation)"
+                ).write(to: .stderr, client: live.name)
+            }
         }
     }
 }

@@ -35,7 +35,7 @@ enum TclMessage {
         }
         elements += [Tcl.new("topic"), Tcl.new(message.topic)]
         message.withUnsafeKey { key in
-            if let key { elements += [Tcl.new("key"), Tcl.new(utf8: key)] }
+            if let key { elements += [Tcl.new("key"), bytes(key)] }
         }
         return Tcl.list(elements)
     }
@@ -69,7 +69,7 @@ enum TclMessage {
                 Tcl.new("partition"), Tcl.new(report.partition),
             ]
         }
-        if let key { key.withUnsafeBytes { elements += [Tcl.new("key"), Tcl.new(utf8: $0)] } }
+        if let key { elements += [Tcl.new("key"), bytes(key)] }
         return Tcl.list(elements)
     }
 

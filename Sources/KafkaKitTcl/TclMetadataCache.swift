@@ -30,7 +30,7 @@ final class TclMetadataCache {
         guard let found = try refresh().topic(topic), found.error == nil else {
             throw TclError(
                 "kafka error: topic '\(topic)' not found",
-                errorCode: ["KAFKA", KafkaError.Code.unknownTopicOrPartition.fullName, KafkaError.Code.unknownTopicOrPartition.explanation])
+                errorCode: ["KAFKA", KafkaError.Code.unknownTopicOrPartition.fullName])
         }
         return found.partitions.count
     }

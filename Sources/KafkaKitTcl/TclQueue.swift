@@ -31,11 +31,12 @@ final class TclQueue: TclCommand {
         case "consume_callback":
             try args.expect(2, 3, words: 2, "?callback?")
             if args.count == 2 { return feed.map { $0.script.obj } ?? Tcl.new("") }
-            feed?.close()
+            // What the old callback's feed read and did not pass on comes first in the next read.
+            if let old = feed { reader.giveBack(old.close()) }
             feed = nil
             if let script = TclMaster.script(args[2]) {
                 let queue = self.queue
-                feed = TclCallbackFeed(interp: interp, script: script) { try await queue.consumeBatch(maxCount: 1000, timeout: .seconds(1)) }
+                feed = TclCallbackFeed(interp: interp, script: script) { Array(try await queue.consumeBatch(maxCount: 1000, timeout: .seconds(1))) }
             }
         case "delete":
             try args.expect(2, words: 2, "")

@@ -12,10 +12,18 @@ final class TclReader {
     private let readBatch: ReadBatch
     private var held: ArraySlice<KafkaConsumerMessage> = []
     private let filler = TclArrayFiller()
+    /// The most records one `consume_batch` reads.
+    static let maximumBatch = 10_000
 
     init(readOne: @escaping ReadOne, readBatch: @escaping ReadBatch) {
         self.readOne = readOne
         self.readBatch = readBatch
+    }
+
+    /// Records a callback feed read but did not pass on: they come first in the next read.
+    func giveBack(_ messages: [KafkaConsumerMessage]) {
+        guard !messages.isEmpty else { return }
+        held = ArraySlice(messages) + held
     }
 
     /// A Tcl timeout in milliseconds; -1 waits for ever (about 24 days).
@@ -30,16 +38,19 @@ final class TclReader {
     func consume(_ interp: TclInterp, timeout: Duration, array: TclObj) throws(TclError) -> TclObj {
         filler.begin()
         if let message = held.popFirst() {
-            try filler.fill(interp, array, with: message)
+            try fill(interp, array, message, rest: [])
             return Tcl.new(1)
         }
         let readOne = self.readOne
         let (message, reachedEnd) = try kafka { try TclBlocking.run { try await readOne(timeout) } }
         if let message {
-            try filler.fill(interp, array, with: message)
+            try fill(interp, array, message, rest: [])
             return Tcl.new(1)
         }
-        if reachedEnd { return Tcl.new(0) }
+        if reachedEnd {
+            filler.clear(interp, array)
+            return Tcl.new(0)
+        }
         throw TclError(KafkaError(code: .timedOut, message: KafkaError.Code.timedOut.explanation))
     }
 
@@ -48,6 +59,8 @@ final class TclReader {
     /// messages after it stay for the next read; an error in CODE does the same, then is raised.
     func consumeBatch(_ interp: TclInterp, timeout: Duration, count: Int, array: TclObj, code: TclObj) throws(TclError) -> TclObj {
         guard count > 0 else { throw TclError("bad count \(count): must be at least 1", errorCode: ["KAFKA", "ARGS"]) }
+        // Up to COUNT: one read takes at most a librdkafka batch's worth.
+        let count = min(count, Self.maximumBatch)
         filler.begin()
         var messages: ArraySlice<KafkaConsumerMessage>
         if !held.isEmpty {
@@ -68,7 +81,7 @@ final class TclReader {
         }
         var ran = 0
         while let message = messages.popFirst() {
-            try filler.fill(interp, array, with: message)
+            try fill(interp, array, message, rest: messages)
             ran += 1
             do {
                 if try Self.run(interp, code) == TCL_BREAK { break }
@@ -79,6 +92,16 @@ final class TclReader {
         }
         held = messages + held
         return Tcl.new(ran)
+    }
+
+    /// Fills the array; if it cannot be set, `message` and `rest` go back first in line.
+    private func fill(_ interp: TclInterp, _ array: TclObj, _ message: KafkaConsumerMessage, rest: ArraySlice<KafkaConsumerMessage>) throws(TclError) {
+        do {
+            try filler.fill(interp, array, with: message)
+        } catch {
+            held = [message] + rest + held
+            throw error
+        }
     }
 
     /// Runs a loop body: `TCL_OK`/`TCL_CONTINUE` go on, `TCL_BREAK` is returned, anything else
@@ -102,7 +125,13 @@ enum TclOffset {
     static func parse(_ args: TclArgs, _ i: Int) throws(TclError) -> KafkaOffset {
         var value: Tcl_WideInt = 0
         if Tcl_GetWideIntFromObj(nil, args[i], &value) == TCL_OK {
-            return value >= 0 ? KafkaOffset(Int64(value)) : .tail(-Int64(value))
+            if value >= 0 { return KafkaOffset(Int64(value)) }
+            guard value >= -KafkaOffset.maximumTail else {
+                throw TclError(
+                    "bad offset \(value): at most \(KafkaOffset.maximumTail) messages from the end",
+                    errorCode: ["TCL", "LOOKUP", "OFFSET", args.string(i)])
+            }
+            return .tail(-Int64(value))
         }
         switch args.string(i) {
         case "beginning": return .beginning

@@ -14,6 +14,8 @@ final class TclSubscriber: TclCommand {
     /// The iterator `consume` continues with: records of a batch it took stay in it.
     private let iterator: TclIteratorBox
     private var feed: TclCallbackFeed?
+    /// Records a cleared callback's feed had read but not passed on: `consume` returns them first.
+    private var pending: ArraySlice<KafkaConsumerMessage> = []
     private var eventsTask: Task<Void, Never>?
 
     private init(interp: TclInterp, name: String, consumer: KafkaConsumer, inbox: TclInbox<TclHandleEvent>, callbacks: TclCallbacks) {
@@ -67,7 +69,7 @@ final class TclSubscriber: TclCommand {
         switch sub {
         case "subscribe":
             if args.count == 2 { return Tcl.list(try kafka { try consumer.subscription() }.map { Tcl.list([$0]) }) }
-            let topics = try Self.tuples(args, from: 2).map(\.topic)
+            let topics = try Self.topics(args, from: 2)
             try kafka { try consumer.subscribe(topics: topics) }
         case "unsubscribe":
             try args.expect(2, words: 2, "")
@@ -87,12 +89,23 @@ final class TclSubscriber: TclCommand {
         case "callback":
             try args.expect(2, 3, words: 2, "?callback?")
             if args.count == 2 { return feed.map { $0.script.obj } ?? Tcl.new("") }
-            feed?.close()
+            // What the old callback's feed read and did not pass on goes to the next reader.
+            if let old = feed { pending = ArraySlice(old.close()) + pending }
             feed = nil
             let text = args.string(2)
             if !text.isEmpty, text != "#none" {
-                let batches = TclBatchIteratorBox(consumer.batches)
-                feed = TclCallbackFeed(interp: interp, script: TclScript(args[2])) { await batches.next() }
+                let iterator = self.iterator
+                let first = Array(pending)
+                pending = []
+                // One record per hand-over, from the iterator `consume` uses: the records stay
+                // the consumer's until Tcl has them (their offsets are stored after that).
+                let handedFirst = TclFeedLeftovers()
+                handedFirst.keep(first)
+                feed = TclCallbackFeed(interp: interp, script: TclScript(args[2])) {
+                    let earlier = handedFirst.take()
+                    if !earlier.isEmpty { return earlier }
+                    return await iterator.next(timeout: .seconds(1)).map { [$0] } ?? []
+                }
             }
         case "offsets":
             return try offsets(args)
@@ -113,6 +126,11 @@ final class TclSubscriber: TclCommand {
 
     /// `consume ?TIMEOUT?`: the next record as a list, or an empty result if none came in time.
     private func consume(timeout: Duration) throws(TclError) -> TclObj? {
+        guard feed == nil else {
+            throw TclError(
+                "\(name) has a callback: its records go there (clear it with: \(name) callback {})", errorCode: ["KAFKA", "STATE"])
+        }
+        if let message = pending.popFirst() { return TclMessage.list(message) }
         let iterator = self.iterator
         let message = try kafka { try TclBlocking.run { await iterator.next(timeout: timeout) } }
         return message.map(TclMessage.list)
@@ -199,6 +217,20 @@ final class TclSubscriber: TclCommand {
             if offsets { tuple.append(TclMessage.offset(p.offset)) }
             return Tcl.list(tuple)
         })
+    }
+
+    /// The topics of `subscribe`: each word a topic, a list of topics, or a list of
+    /// `{topic ...}` tuples (the first element of each is the topic).
+    static func topics(_ args: TclArgs, from first: Int) throws(TclError) -> [String] {
+        var topics: [String] = []
+        for i in first..<args.count {
+            for element in try args.list(i) {
+                let fields = try Tcl.list(element, interp: args.interp)
+                if let topic = fields.first { topics.append(Tcl.string(topic)) }
+            }
+        }
+        guard !topics.isEmpty else { throw TclError("subscribe: no topic given", errorCode: ["KAFKA", "ARGS"]) }
+        return topics
     }
 
     /// `{topic ?partition? ?offset?}` tuples, one per word — or, as one word, a list of them.
@@ -301,15 +333,4 @@ final class TclIteratorBox: @unchecked Sendable {
         iterator = kept
         return message
     }
-}
-
-/// The batches a subscriber's callback is fed from.
-///
-/// `@unchecked Sendable`: read by the one feed task.
-final class TclBatchIteratorBox: @unchecked Sendable {
-    private var iterator: KafkaConsumerBatches.AsyncIterator
-
-    init(_ batches: KafkaConsumerBatches) { iterator = batches.makeAsyncIterator() }
-
-    func next() async -> KafkaConsumerBatch? { await iterator.next() }
 }

@@ -42,14 +42,14 @@ final class TclTopicConsumer: TclCommand {
             let partition = try partitionNumber(args, 2)
             if args.count == 3 { return feeds[partition].map { $0.script.obj } ?? Tcl.new("") }
             guard started.contains(partition) else { throw notStarted(partition) }
-            setFeed(partition, TclMaster.script(args[3]))
+            try setFeed(partition, TclMaster.script(args[3]))
         case "start", "consume_start":
             try args.expect(4, 5, words: 2, "partition offset ?callback?")
             let partition = try partitionNumber(args, 2)
             let offset = try TclOffset.parse(args, 3)
             try kafka { try consumer.start(topic: topic, partition: KafkaPartition(partition), at: offset) }
             started.insert(partition)
-            if args.count == 5 { setFeed(partition, TclMaster.script(args[4])) }
+            if args.count == 5 { try setFeed(partition, TclMaster.script(args[4])) }
         case "start_queue", "consume_start_queue":
             try args.expect(5, words: 2, "partition offset queue")
             let partition = try partitionNumber(args, 2)
@@ -101,16 +101,19 @@ final class TclTopicConsumer: TclCommand {
     }
 
     /// Replaces the callback of a started partition (nil: none, read with `consume` instead).
-    private func setFeed(_ partition: Int32, _ script: TclScript?) {
-        feeds.removeValue(forKey: partition)?.close()
+    /// What the old callback's feed read and did not pass on comes first in the next read.
+    private func setFeed(_ partition: Int32, _ script: TclScript?) throws(TclError) {
+        let reader = try self.reader(partition)
+        if let old = feeds.removeValue(forKey: partition) { reader.giveBack(old.close()) }
         guard let script else { return }
         let consumer = self.consumer, topic = self.topic
         feeds[partition] = TclCallbackFeed(interp: interp, script: script) {
-            try await consumer.consumeBatch(topic: topic, partition: KafkaPartition(partition), maxCount: 1000, timeout: .seconds(1))
+            Array(try await consumer.consumeBatch(topic: topic, partition: KafkaPartition(partition), maxCount: 1000, timeout: .seconds(1)))
         }
     }
 
-    /// Stops a partition: its callback ends, and what was fetched but not read is dropped.
+    /// Stops a partition: its callback ends, and what was fetched but not read is dropped
+    /// (as KafkaTcl's `stop` purges the partition's local queue).
     private func stop(_ partition: Int32) throws(TclError) {
         feeds.removeValue(forKey: partition)?.close()
         readers.removeValue(forKey: partition)

@@ -71,18 +71,22 @@ final class TclTopicProducer: TclCommand {
 
     /// Produces one message. With a delivery-report callback set, the message's payload and
     /// key are kept for it; otherwise librdkafka copies them and only a failure is reported.
+    /// A byte array goes as its bytes, any other value as its text in UTF-8 (see ``Tcl/withBytes(_:_:)``).
     /// A full local queue waits (up to the configuration's queue-full timeout, 10 s by default)
     /// for room, as librdkafka's blocking produce does.
     func produce(partition: Int32?, payload: TclObj, key keyObj: TclObj?) throws(TclError) {
         guard handle.inbox.waiting < TclHandle.waitingReportLimit else {
             throw TclError(
                 "kafka error: \(handle.inbox.waiting) delivery reports wait for the Tcl event loop: run it (vwait, update) so they are handed over",
-                errorCode: ["KAFKA", KafkaError.Code.queueFull.fullName, KafkaError.Code.queueFull.explanation])
+                errorCode: ["KAFKA", KafkaError.Code.queueFull.fullName])
         }
-        var length: Int32 = 0
-        let value = UnsafeRawBufferPointer(start: Tcl_GetByteArrayFromObj(payload, &length), count: Int(length))
-        var keyLength: Int32 = 0
-        let key = keyObj.map { UnsafeRawBufferPointer(start: Tcl_GetByteArrayFromObj($0, &keyLength), count: Int(keyLength)) }
+        try Tcl.withBytes(payload) { (value) throws(TclError) in
+            guard let keyObj else { return try produce(partition: partition, value: value, key: nil) }
+            try Tcl.withBytes(keyObj) { (key) throws(TclError) in try produce(partition: partition, value: value, key: key) }
+        }
+    }
+
+    private func produce(partition: Int32?, value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?) throws(TclError) {
         do {
             if handle.callbacks.deliveryReport != nil {
                 let receiver = TclDeliveryReceiver(payload: Array(value), key: key.map(Array.init), inbox: handle.inbox)
@@ -128,12 +132,12 @@ final class TclTopicProducer: TclCommand {
         }
     }
 
-    /// Where librdkafka's `consistent` partitioner puts `key` (its UTF-8 bytes); -1 while the
-    /// topic has no partitions.
+    /// Where librdkafka's `consistent` partitioner puts `key` (the bytes `produce` sends for
+    /// it); -1 while the topic has no partitions.
     static func consistentPartition(_ handle: TclHandle, _ topic: String, key: TclObj) throws(TclError) -> Int32 {
         let count = try handle.partitionCount(topic)
         guard count > 0 else { return -1 }
-        let bytes = Array(Tcl.string(key).utf8)
+        let bytes = try Tcl.withBytes(key) { (bytes) throws(TclError) in Array(bytes) }
         return KafkaConfiguration.Partitioner.consistent.partition(forKey: bytes, partitionCount: Int32(count))
     }
 

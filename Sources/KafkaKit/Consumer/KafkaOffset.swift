@@ -24,11 +24,14 @@ public struct KafkaOffset: Sendable, Hashable, RawRepresentable, ExpressibleByIn
 
     /// `count` messages before the end (`RD_KAFKA_OFFSET_TAIL(count)`; the Tcl binding's `-N`).
     public static func tail(_ count: Int64) -> KafkaOffset {
-        precondition(count >= 0, "tail(_:) takes a count of messages, not \(count)")
+        precondition(count >= 0 && count <= maximumTail, "tail(_:) takes a count of messages from 0 to \(maximumTail), not \(count)")
         return KafkaOffset(rawValue: tailBase - count)
     }
 
     private static let tailBase: Int64 = -2000
+
+    /// The largest count ``tail(_:)`` takes (librdkafka encodes it below -2000 in an `Int64`).
+    public static let maximumTail: Int64 = Int64.max - 2000
 
     /// Whether reading can start here: an absolute offset, or a logical one librdkafka resolves.
     var isValidStart: Bool {

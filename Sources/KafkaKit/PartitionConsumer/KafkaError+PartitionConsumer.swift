@@ -11,7 +11,7 @@ extension KafkaError {
     static func notStarted(_ topic: String, _ partition: Int32) -> KafkaError {
         KafkaError(
             code: .invalidState,
-            message: "consuming \(topic)[\(partition)]: the partition was not started (or was stopped); start it with start(topic:partition:at:)",
+            message: "consuming \(topic)[\(partition)]: the partition was not started (or was stopped)",
             topic: topic)
     }
 

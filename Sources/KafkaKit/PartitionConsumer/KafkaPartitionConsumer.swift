@@ -138,7 +138,7 @@ public final class KafkaPartitionConsumer: Sendable {
         return (collector.makeMessage(client: client), collector.reachedEndOfPartition)
     }
 
-    /// Up to `maxCount` messages of a started partition: as many as arrive within `timeout`
+    /// Up to `maxCount` messages (at most 65 536 at once) of a started partition: as many as arrive within `timeout`
     /// (fewer, or none, when the timeout passes first).
     ///
     /// - Throws: as ``consume(topic:partition:timeout:)``; an error message librdkafka delivers

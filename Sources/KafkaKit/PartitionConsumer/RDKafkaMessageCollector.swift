@@ -18,8 +18,11 @@ final class RDKafkaMessageCollector {
     /// Whether an end-of-partition marker (`enable.partition.eof`) was taken.
     private(set) var reachedEndOfPartition = false
 
+    /// The most messages one read collects, whatever is asked (slots are allocated up front).
+    static let maximumCapacity = 65_536
+
     init(capacity: Int) {
-        self.capacity = max(1, capacity)
+        self.capacity = min(max(1, capacity), Self.maximumCapacity)
         slots = .allocate(capacity: self.capacity)
     }
 
