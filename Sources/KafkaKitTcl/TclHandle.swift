@@ -36,13 +36,17 @@ final class TclHandle: TclCommand {
             }
         }
         super.init(interp: interp, name: name)
-        inbox.deliver = { [unowned self] events in self.deliver(events) }
+        inbox.deliver = { [weak self] events in self?.deliver(events) }
     }
 
     static func logger(_ callbacks: TclCallbacks, _ inbox: TclInbox<TclHandleEvent>, name: String, threshold: TclLogThreshold) -> Logger {
         let destination = callbacks.logDestination
         return Logger(label: "KafkaKitTcl") { _ in
-            TclLogHandler(destination: destination, client: name, threshold: threshold, post: { inbox.post(.log($0)) })
+            TclLogHandler(destination: destination, client: name, threshold: threshold, post: { line in
+                // Log lines for a callback wait for the event loop; a script that never runs
+                // it (with debug logging on) must not grow them without bound.
+                if inbox.waiting < TclHandle.waitingReportLimit { inbox.post(.log(line)) }
+            })
         }
     }
 

@@ -39,7 +39,8 @@ final class TclSubscriber: TclCommand {
         let inbox = TclInbox<TclHandleEvent>(deliver: { _ in })
         let consumer = try kafka { try KafkaConsumer(configuration: configuration, logger: TclHandle.logger(master.callbacks, inbox, name: name, threshold: TclLogThreshold())) }
         let subscriber = TclSubscriber(interp: interp, name: name, consumer: consumer, inbox: inbox, callbacks: master.callbacks)
-        inbox.deliver = { [unowned subscriber] events in
+        inbox.deliver = { [weak subscriber] events in
+            guard let subscriber else { return }
             subscriber.callbacks.deliver(events, interp: interp, client: subscriber.name)
         }
         // Client errors and statistics go to the master's callbacks (or the logger); the task
