@@ -99,7 +99,8 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
             if trimmed.isEmpty { continue }
             if trimmed.hasPrefix("[") {
                 guard trimmed.hasSuffix("]"), trimmed.count > 2 else {
-                    throw fail(number, "'\(trimmed)' is not a section header: expected [NAME]")
+                    // The line itself is not quoted: a malformed line may hold a secret.
+                    throw fail(number, "a line starting with '[' must be a section header: [NAME]")
                 }
                 let name = String(trimmed.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
                 guard !name.isEmpty else { throw fail(number, "empty section name") }
@@ -109,12 +110,12 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
                 continue
             }
             guard let equals = trimmed.firstIndex(of: "=") else {
-                throw fail(number, "'\(trimmed)' is not 'key = value'")
+                throw fail(number, "the line is not 'key = value': it has no '='")
             }
             let key = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
             let value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
                 .replacingOccurrences(of: "\\;", with: ";")
-            guard !key.isEmpty else { throw fail(number, "'\(trimmed)' has no key before '='") }
+            guard !key.isEmpty else { throw fail(number, "the line has no key before '='") }
             guard !sections.isEmpty else { throw fail(number, "'\(key)' is outside any section", property: key) }
             // The value's column, so that errors inside it (a socket) can point into the line.
             let rawEquals = line.firstIndex(of: "=")!

@@ -179,6 +179,14 @@ enum Tcl {
         guard Tcl_ObjSetVar2(interp, array, key, value, TCL_LEAVE_ERR_MSG) != nil else { throw takeError(interp) }
     }
 
+    /// Runs `body` with the interpreter held (`Tcl_Preserve`): a callback that deletes it
+    /// leaves it valid until `body` returns, as Tcl's own event handlers do.
+    static func preserving<R>(_ interp: TclInterp, _ body: () -> R) -> R {
+        Tcl_Preserve(UnsafeMutableRawPointer(interp))
+        defer { Tcl_Release(UnsafeMutableRawPointer(interp)) }
+        return body()
+    }
+
     /// Unsets the whole array variable, if set, so that elements of an earlier message do not
     /// linger (a message without a key has no `key` element).
     static func unset(_ interp: TclInterp, _ array: TclObj) {

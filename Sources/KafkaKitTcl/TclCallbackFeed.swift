@@ -27,10 +27,16 @@ final class TclCallbackFeed {
     private var delivering: (rest: ArraySlice<KafkaConsumerMessage>, resume: TclFeedResume)?
 
     /// `read` returns `nil` when there is nothing more to read for good (the consumer closed).
-    init(interp: TclInterp, script: TclScript, read: @escaping @Sendable () async throws -> [KafkaConsumerMessage]?) {
+    /// `initial` records (taken from librdkafka before, not yet seen by Tcl) are passed first.
+    init(
+        interp: TclInterp, script: TclScript, initial: [KafkaConsumerMessage] = [],
+        read: @escaping @Sendable () async throws -> [KafkaConsumerMessage]?
+    ) {
         self.script = script
         let inbox = TclInbox<Item>(deliver: { _ in })
+        // Holds the initial records until the task hands them over (or close takes them back).
         let leftovers = TclFeedLeftovers()
+        leftovers.keep(initial)
         self.inbox = inbox
         self.leftovers = leftovers
         task = Task.detached {
@@ -38,7 +44,8 @@ final class TclCallbackFeed {
                 var taken: [KafkaConsumerMessage] = []
                 let item: (TclFeedResume) -> Item
                 do {
-                    guard let messages = try await read() else { return }
+                    let earlier = leftovers.take()
+                    guard let messages = earlier.isEmpty ? try await read() : earlier else { return }
                     if messages.isEmpty { continue }
                     taken = messages
                     item = { .messages(messages, $0) }
@@ -62,7 +69,7 @@ final class TclCallbackFeed {
         inbox.deliver = { [weak self] items in
             // Strong for the whole delivery: the callback may close (and release) the feed.
             guard let self else { return }
-            self.deliver(items, interp: interp)
+            Tcl.preserving(interp) { self.deliver(items, interp: interp) }
         }
     }
 
@@ -72,7 +79,8 @@ final class TclCallbackFeed {
             case .messages(let messages, let resume):
                 delivering = (ArraySlice(messages), resume)
                 while !isClosed, let message = delivering?.rest.popFirst() {
-                    script.call(interp, [TclMessage.list(message)])
+                    // false: the interpreter is being deleted, and with it this feed.
+                    guard script.call(interp, [TclMessage.list(message)]) else { break }
                 }
                 delivering = nil
                 resume()

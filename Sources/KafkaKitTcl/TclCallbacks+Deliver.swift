@@ -5,7 +5,16 @@ extension TclCallbacks {
     /// On the interpreter's thread: hands one event's worth of reports, errors, statistics and
     /// log lines to their callbacks.
     func deliver(_ events: [TclHandleEvent], interp: TclInterp, client name: String) {
+        Tcl.preserving(interp) { deliverPreserved(events, interp: interp, client: name) }
+    }
+
+    private func deliverPreserved(_ events: [TclHandleEvent], interp: TclInterp, client name: String) {
         for event in events {
+            // Deleted by a callback: what is left can only go to stderr.
+            if Tcl_InterpDeleted(interp) != 0 {
+                TclCallbacks.writeFailure(event, client: name)
+                continue
+            }
             switch event {
             case .report(let report, let payload, let key):
                 let failed = !report.isDelivered
@@ -57,5 +66,20 @@ extension TclCallbacks {
         case .none:
             break
         }
+    }
+
+    /// A failed delivery that can no longer reach Tcl (at exit, in a deleted interpreter):
+    /// written to stderr, so that it is never silent.
+    static func writeFailure(_ event: TclHandleEvent, client: String, when: String = "") {
+        let report: KafkaDeliveryReport
+        switch event {
+        case .report(let r, _, _) where !r.isDelivered: report = r
+        case .failedDelivery(let r): report = r
+        default: return
+        }
+        TclLogLine(
+            level: 3, facility: "ERROR",
+            message: "delivery to \(report.topic) [\(report.partition)] failed\(when): \(report.errorCode.explanation)"
+        ).write(to: .stderr, client: client)
     }
 }

@@ -27,18 +27,20 @@ final class TclScript {
 
     /// Calls the command with `arguments` at global level. An error goes to the interpreter's
     /// background error handler (`bgerror`), as for any event-loop callback.
+    ///
+    /// Returns `false` when the interpreter is being deleted (perhaps by this very callback):
+    /// the caller must stop calling into it. Callers hold the interpreter with
+    /// ``Tcl/preserving(_:_:)`` around their loop, so it stays valid until they return.
     @discardableResult
     func call(_ interp: TclInterp, _ arguments: [TclObj]) -> Bool {
+        guard Tcl_InterpDeleted(interp) == 0 else { return false }
         let command = Tcl_DuplicateObj(obj)!
         ctcl_incr_ref(command)
         defer { ctcl_decr_ref(command) }
         for argument in arguments { Tcl_ListObjAppendElement(nil, command, argument) }
         let code = Tcl_EvalObjEx(interp, command, TCL_EVAL_GLOBAL)
-        if code == TCL_ERROR {
-            Tcl_BackgroundException(interp, code)
-            return false
-        }
-        return true
+        if code == TCL_ERROR { Tcl_BackgroundException(interp, code) }
+        return Tcl_InterpDeleted(interp) == 0
     }
 
     var text: String { Tcl.string(obj) }

@@ -3,6 +3,7 @@ import Foundation
 import KafkaKit
 import KafkaKitConnections
 import KafkaKitEvents
+import Logging
 import Synchronization
 
 /// `::kafka::connection`, `::kafka::publish` and `::kafka::event raise`: kafka.conf's named
@@ -11,9 +12,14 @@ import Synchronization
 enum TclConnectionCommands {
     static func register(_ interp: TclInterp) {
         let state = TclConnectionState(interp: interp)
-        TclConnectionCommand(interp: interp, name: "::kafka::connection", state: state).register()
-        TclPublishCommand(interp: interp, name: "::kafka::publish", state: state).register()
-        TclEventCommand(interp: interp, name: "::kafka::event", state: state).register()
+        for command: TclCommand in [
+            TclConnectionCommand(interp: interp, name: "::kafka::connection", state: state),
+            TclPublishCommand(interp: interp, name: "::kafka::publish", state: state),
+            TclEventCommand(interp: interp, name: "::kafka::event", state: state),
+        ] {
+            state.commandAdded()
+            command.register()
+        }
     }
 
     /// The kafka.conf to use: the one named, else the `kafka` command's search order.
@@ -53,8 +59,22 @@ final class TclConnectionState {
         self.interp = interp
         reports = TclInbox(deliver: { _ in })
         reports.deliver = { [interp] outcomes in
-            for outcome in outcomes { outcome.script.call(interp, [outcome.report]) }
+            Tcl.preserving(interp) {
+                for outcome in outcomes where !outcome.script.call(interp, [outcome.report]) {
+                    outcome.writeIfFailed()
+                }
+            }
         }
+    }
+
+    /// The `::kafka` commands still registered: the state closes when the last one goes.
+    private var commands = 0
+
+    func commandAdded() { commands += 1 }
+
+    func commandGone() {
+        commands -= 1
+        if commands == 0 { close() }
     }
 
     private(set) var isClosed = false
@@ -66,7 +86,7 @@ final class TclConnectionState {
         guard !isClosed else { return }
         isClosed = true
         reports.deliver = { _ in }
-        _ = reports.close()
+        for outcome in reports.close() { outcome.writeIfFailed() }
     }
 
     func file(_ given: String?) throws(TclError) -> KafkaConnectionsFile {
@@ -83,9 +103,13 @@ final class TclConnectionState {
     func publisher(_ given: String?) throws(TclError) -> KafkaEventPublisher {
         let path = try TclConnectionCommands.configPath(given)
         if let publisher = publishers[path] { return publisher }
-        let publisher = try kafka { try KafkaEventPublisher(file: try file(path)) }
+        // Failures of messages published without -report are logged: to stderr.
+        let logger = Logger(label: "KafkaKitTcl.publish") { _ in
+            TclLogHandler(destination: TclLogDestination(), client: "kafka::publish", threshold: TclLogThreshold(), post: { _ in })
+        }
+        let publisher = try kafka { try KafkaEventPublisher(file: try file(path), logger: logger) }
         publishers[path] = publisher
-        TclLivePublishers.add(publisher)
+        TclLivePublishers.add(publisher, reports: reports)
         return publisher
     }
 
@@ -108,6 +132,16 @@ struct TclPublishOutcome: @unchecked Sendable {
     init(script: TclScript, report: KafkaPublishReport) {
         self.script = script
         self.reportValue = report
+    }
+
+    /// An outcome its command can no longer get (the interpreter went, the process exits):
+    /// a failure is written to stderr.
+    func writeIfFailed() {
+        guard case .failure(let error) = reportValue.status else { return }
+        TclLogLine(
+            level: 3, facility: "ERROR",
+            message: "publish to \(reportValue.brokerID ?? reportValue.socket.description) failed: \(error.message)"
+        ).write(to: .stderr, client: "kafka::publish")
     }
 
     /// `id ID status delivered|failed key K message M topic T ?partition P offset O? ?error E code C?`.
@@ -147,7 +181,7 @@ struct TclUnchecked<T>: @unchecked Sendable {
 final class TclConnectionCommand: TclCommand {
     let state: TclConnectionState
 
-    override func commandDeleted() { state.close() }
+    override func commandDeleted() { state.commandGone() }
     private var handles: [String: TclHandle] = [:]
     /// The master whose callbacks (delivery report, error, logger) connection handles use:
     /// `::kafka::connection_master`, made on first use.
@@ -162,8 +196,10 @@ final class TclConnectionCommand: TclCommand {
         guard args.count >= 2 else { throw .wrongArgs(1, "name ?-config file?") }
         let name = args.string(1)
         let options = try TclConnectionCommands.options(args, from: 2, allowed: ["-config"], usage: "name ?-config file?")
-        if let handle = handles[name], !handle.isDeleted { return Tcl.new(handle.qualifiedName) }
-        let file = try state.file(options["-config"].map(Tcl.string))
+        let path = try TclConnectionCommands.configPath(options["-config"].map(Tcl.string))
+        let key = "\(path)\u{0}\(name)"
+        if let handle = handles[key], !handle.isDeleted { return Tcl.new(handle.qualifiedName) }
+        let file = try state.file(path)
         guard let connection = file.connection(named: name) else {
             let known = file.connections.map(\.name).sorted().joined(separator: ", ")
             throw TclError(
@@ -178,7 +214,7 @@ final class TclConnectionCommand: TclCommand {
         }()
         master.configuration = connection.configuration
         let handle = try TclHandle.makeProducer(interp: interp, name: TclAutoName.resolve(interp, "#auto", prefix: "kafka_handle"), master: master)
-        handles[name] = handle
+        handles[key] = handle
         return Tcl.new(handle.qualifiedName)
     }
 }
@@ -189,7 +225,7 @@ final class TclConnectionCommand: TclCommand {
 final class TclPublishCommand: TclCommand {
     let state: TclConnectionState
 
-    override func commandDeleted() { state.close() }
+    override func commandDeleted() { state.commandGone() }
 
     init(interp: TclInterp, name: String, state: TclConnectionState) {
         self.state = state
@@ -226,7 +262,7 @@ final class TclPublishCommand: TclCommand {
 final class TclEventCommand: TclCommand {
     let state: TclConnectionState
 
-    override func commandDeleted() { state.close() }
+    override func commandDeleted() { state.commandGone() }
 
     init(interp: TclInterp, name: String, state: TclConnectionState) {
         self.state = state
@@ -270,21 +306,33 @@ final class TclEventCommand: TclCommand {
     }
 }
 
-/// Publishers shut down (delivering within their bound) when the process exits.
+/// Publishers shut down (delivering within their bound) when the process exits; the reports
+/// their commands can no longer get then are written to stderr if they failed.
 enum TclLivePublishers {
-    private static let publishers = Mutex<[KafkaEventPublisher]>([])
+    private struct Live: Sendable {
+        let publisher: KafkaEventPublisher
+        let reports: TclInbox<TclPublishOutcome>
+    }
 
-    static func add(_ publisher: KafkaEventPublisher) { publishers.withLock { $0.append(publisher) } }
+    private static let live = Mutex<[Live]>([])
+
+    static func add(_ publisher: KafkaEventPublisher, reports: TclInbox<TclPublishOutcome>) {
+        live.withLock { $0.append(Live(publisher: publisher, reports: reports)) }
+    }
 
     static func shutdownAll() {
-        let all = publishers.withLock { p in
-            defer { p = [] }
-            return p
+        let all = live.withLock { l in
+            defer { l = [] }
+            return l
         }
         _ = try? TclBlocking.run {
             await withTaskGroup(of: Void.self) { group in
-                for publisher in all { group.addTask { _ = await publisher.shutdown() } }
+                for entry in all { group.addTask { _ = await entry.publisher.shutdown() } }
             }
+        }
+        // An inbox its interpreter closed already returns nothing here.
+        for entry in all {
+            for outcome in entry.reports.close() { outcome.writeIfFailed() }
         }
     }
 }

@@ -192,7 +192,12 @@ final class TclHandle: TclCommand {
             // Every message gets its outcome: flush within a bound, purge the rest (each purged
             // message is reported), then hand the last reports to Tcl right here.
             _ = try? TclBlocking.run { await producer.shutdown(timeout: TclHandle.deleteFlushTimeout) }
-            inbox.deliverNow()
+            if Tcl_InterpDeleted(interp) != 0 {
+                // The interpreter is going: no callback can run; failures go to stderr.
+                for event in inbox.close() { TclCallbacks.writeFailure(event, client: name) }
+            } else {
+                inbox.deliverNow()
+            }
         case .consumer:
             break
         }
@@ -236,18 +241,7 @@ enum TclLiveProducers {
             }
         }
         for live in all {
-            for event in live.inbox.close() {
-                let report: KafkaDeliveryReport
-                switch event {
-                case .report(let r, _, _) where !r.isDelivered: report = r
-                case .failedDelivery(let r): report = r
-                default: continue
-                }
-                TclLogLine(
-                    level: 3, facility: "ERROR",
-                    message: "delivery to \(report.topic) [\(report.partition)] failed at exit: \(report.errorCode.explanation)"
-                ).write(to: .stderr, client: live.name)
-            }
+            for event in live.inbox.close() { TclCallbacks.writeFailure(event, client: live.name, when: " at exit") }
         }
     }
 }

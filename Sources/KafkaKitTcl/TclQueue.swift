@@ -36,7 +36,9 @@ final class TclQueue: TclCommand {
             feed = nil
             if let script = TclMaster.script(args[2]) {
                 let queue = self.queue
-                feed = TclCallbackFeed(interp: interp, script: script) { Array(try await queue.consumeBatch(maxCount: 1000, timeout: .seconds(1))) }
+                feed = TclCallbackFeed(interp: interp, script: script, initial: reader.takeHeld()) {
+                    Array(try await queue.consumeBatch(maxCount: 1000, timeout: .seconds(1)))
+                }
             }
         case "delete":
             try args.expect(2, words: 2, "")

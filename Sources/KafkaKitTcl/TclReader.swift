@@ -20,10 +20,16 @@ final class TclReader {
         self.readBatch = readBatch
     }
 
-    /// Records a callback feed read but did not pass on: they come first in the next read.
+    /// Records a callback feed read but did not pass on: they come after those held, and
+    /// before anything read from librdkafka later.
     func giveBack(_ messages: [KafkaConsumerMessage]) {
-        guard !messages.isEmpty else { return }
-        held = ArraySlice(messages) + held
+        held += messages
+    }
+
+    /// The records held (taken from librdkafka, not yet seen by Tcl): a new callback gets them first.
+    func takeHeld() -> [KafkaConsumerMessage] {
+        defer { held = [] }
+        return Array(held)
     }
 
     /// A Tcl timeout in milliseconds; -1 waits for ever (about 24 days).

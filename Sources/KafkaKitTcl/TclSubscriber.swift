@@ -1,5 +1,6 @@
 import CTcl
 import KafkaKit
+import Synchronization
 
 /// A group consumer (`$master subscriber NAME`): subscribes, is assigned partitions by the
 /// group, and hands records out one at a time (`consume`) or to a callback from the event loop.
@@ -17,6 +18,9 @@ final class TclSubscriber: TclCommand {
     /// Records a cleared callback's feed had read but not passed on: `consume` returns them first.
     private var pending: ArraySlice<KafkaConsumerMessage> = []
     private var eventsTask: Task<Void, Never>?
+    /// Errors of records (an unknown topic, a failed fetch) for `consume` to return as
+    /// `error code message` lists (they also reach the error callback).
+    let consumeErrors = TclErrorQueue()
 
     private init(interp: TclInterp, name: String, consumer: KafkaConsumer, inbox: TclInbox<TclHandleEvent>, callbacks: TclCallbacks) {
         self.consumer = consumer
@@ -46,10 +50,14 @@ final class TclSubscriber: TclCommand {
         // Client errors and statistics go to the master's callbacks (or the logger); the task
         // ends when the consumer closes and its events end.
         let events = consumer.events
+        let consumeErrors = subscriber.consumeErrors
         subscriber.eventsTask = Task.detached {
             for await event in events {
                 switch event {
-                case .error(let error): inbox.post(.error(error))
+                case .error(let error):
+                    // A record's error (it names a topic) is also what `consume` returns next.
+                    if error.topic != nil { consumeErrors.push(error) }
+                    inbox.post(.error(error))
                 case .statistics(let json): inbox.post(.statistics(json))
                 default: break
                 }
@@ -91,7 +99,7 @@ final class TclSubscriber: TclCommand {
             try args.expect(2, 3, words: 2, "?callback?")
             if args.count == 2 { return feed.map { $0.script.obj } ?? Tcl.new("") }
             // What the old callback's feed read and did not pass on goes to the next reader.
-            if let old = feed { pending = ArraySlice(old.close()) + pending }
+            if let old = feed { pending += old.close() }
             feed = nil
             let text = args.string(2)
             if !text.isEmpty, text != "#none" {
@@ -100,12 +108,8 @@ final class TclSubscriber: TclCommand {
                 pending = []
                 // One record per hand-over, from the iterator `consume` uses: the records stay
                 // the consumer's until Tcl has them (their offsets are stored after that).
-                let handedFirst = TclFeedLeftovers()
-                handedFirst.keep(first)
-                feed = TclCallbackFeed(interp: interp, script: TclScript(args[2])) {
-                    let earlier = handedFirst.take()
-                    if !earlier.isEmpty { return earlier }
-                    return await iterator.next(timeout: .seconds(1)).map { [$0] } ?? []
+                feed = TclCallbackFeed(interp: interp, script: TclScript(args[2]), initial: first) {
+                    await iterator.next(timeout: .seconds(1)).map { [$0] } ?? []
                 }
             }
         case "offsets":
@@ -132,6 +136,7 @@ final class TclSubscriber: TclCommand {
                 "\(name) has a callback: its records go there (clear it with: \(name) callback {})", errorCode: ["KAFKA", "STATE"])
         }
         if let message = pending.popFirst() { return TclMessage.list(message) }
+        if let error = consumeErrors.pop() { return TclMessage.error(error) }
         let iterator = self.iterator
         let message = try kafka { try TclBlocking.run { await iterator.next(timeout: timeout) } }
         return message.map(TclMessage.list)
@@ -333,5 +338,21 @@ final class TclIteratorBox: @unchecked Sendable {
         }
         iterator = kept
         return message
+    }
+}
+
+/// The newest record errors, for a subscriber's `consume` (at most 100 kept).
+final class TclErrorQueue: Sendable {
+    private let errors = Mutex<[KafkaError]>([])
+
+    func push(_ error: KafkaError) {
+        errors.withLock { errors in
+            if errors.count == 100 { errors.removeFirst() }
+            errors.append(error)
+        }
+    }
+
+    func pop() -> KafkaError? {
+        errors.withLock { $0.isEmpty ? nil : $0.removeFirst() }
     }
 }

@@ -107,7 +107,7 @@ final class TclTopicConsumer: TclCommand {
         if let old = feeds.removeValue(forKey: partition) { reader.giveBack(old.close()) }
         guard let script else { return }
         let consumer = self.consumer, topic = self.topic
-        feeds[partition] = TclCallbackFeed(interp: interp, script: script) {
+        feeds[partition] = TclCallbackFeed(interp: interp, script: script, initial: reader.takeHeld()) {
             Array(try await consumer.consumeBatch(topic: topic, partition: KafkaPartition(partition), maxCount: 1000, timeout: .seconds(1)))
         }
     }

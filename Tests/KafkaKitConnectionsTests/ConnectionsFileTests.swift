@@ -73,7 +73,7 @@ struct ConnectionsFileTests {
         ("[a]\ntype = connection\nrequest_timeout_ms = -5\n", 3, "request_timeout_ms must be"),
         ("[a]\ntype = connection\nbrokers = , ,\n", 3, "brokers is empty"),
         ("[a]\ntype = connection\njust some words\n", 3, "is not 'key = value'"),
-        ("[a\ntype = connection\n", 1, "is not a section header"),
+        ("[a\ntype = connection\n", 1, "must be a section header"),
         ("[a]\ntype = connection\n= value\n", 3, "has no key"),
         ("[general]\ncolour = blue\n", 2, "unknown key 'colour' in [general]"),
     ]
@@ -86,6 +86,16 @@ struct ConnectionsFileTests {
         #expect(error.line == line, "\(error)")
         #expect(error.message.contains(phrase), "\(error.message)")
         #expect(error.description.contains("/etc/kafka/kafka.conf:\(line)"))
+    }
+
+    @Test("a malformed line is never quoted: it may hold a secret", arguments: [
+        "[prod]\ntype = connection\nsasl.password hunter2\n",
+        "[prod]\ntype = connection\n= hunter2\n",
+        "[hunter2\n",
+    ])
+    func malformedLineNotQuoted(_ text: String) throws {
+        let error = try #require(throws: KafkaError.self) { try KafkaConnectionsFile.parse(text, file: "kafka.conf") }
+        #expect(!error.message.contains("hunter2") && !error.description.contains("hunter2"), "\(error)")
     }
 
     @Test("a missing file is a clear error naming it")
