@@ -158,40 +158,57 @@ struct ProducerShutdownTests {
         }
     }
 
-    @Test("many sends waiting on a full queue while shutdown runs all return, each with destroyed", arguments: 0..<5)
+    @Test("many sends waiting on a full queue while shutdown runs all return: refused with destroyed, or queued and reported", arguments: 0..<5)
     func waitersRacingShutdown(round: Int) async throws {
         let cluster = MockCluster()
         cluster.createTopic("race", partitions: 1)
         var configuration = configuration(cluster)
         configuration["queue.buffering.max.messages"] = "3"
-        let producer = try KafkaProducer(configuration: configuration)
+        let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration)
+        // Every report, read while the sends and the shutdown run (the sequence ends with it).
+        let reports = Task {
+            var ids: [UInt64] = []
+            for await event in events { if case .deliveryReports(let batch) = event { ids += batch.map(\.id.rawValue) } }
+            return ids
+        }
         cluster.setBrokerDown()
-        for i in 0..<3 { _ = try producer.trySend(KafkaProducerRecord(topic: "race", value: "m\(i)")) }
-        let codes = try await returnsWithin(seconds: 60) {
-            await withTaskGroup(of: KafkaError.Code?.self) { group in
+        var first: [UInt64] = []
+        for i in 0..<3 { first.append(try producer.trySend(KafkaProducerRecord(topic: "race", value: "m\(i)")).rawValue) }
+        let outcomes = try await returnsWithin(seconds: 60) {
+            await withTaskGroup(of: SendOutcome?.self) { group in
                 for i in 0..<100 {
                     group.addTask {
                         do {
-                            _ = try await producer.send(KafkaProducerRecord(topic: "race", value: "w\(i)"))
-                            return nil
+                            return .queued(try await producer.send(KafkaProducerRecord(topic: "race", value: "w\(i)")).rawValue)
                         } catch {
-                            return (error as? KafkaError)?.code ?? .failure
+                            return .refused((error as? KafkaError)?.code ?? .failure)
                         }
                     }
                     if i == 50 + round * 10 {
                         group.addTask {
                             await producer.shutdown(timeout: .zero)
-                            return .destroyed
+                            return nil
                         }
                     }
                 }
-                var codes: [KafkaError.Code?] = []
-                for await code in group { codes.append(code) }
-                return codes
+                var outcomes: [SendOutcome] = []
+                for await outcome in group { if let outcome { outcomes.append(outcome) } }
+                return outcomes
             }
         }
-        #expect(codes.count == 101)
-        #expect(codes.allSatisfy { $0 == .destroyed }, "\(codes.filter { $0 != .destroyed })")
+        #expect(outcomes.count == 100)
+        // A send refused is refused as shut down; one that got into the queue just before the
+        // shutdown took effect is not refused, and then has its report (purged) like the first three.
+        let refusals = outcomes.compactMap { outcome -> KafkaError.Code? in if case .refused(let code) = outcome { code } else { nil } }
+        #expect(refusals.allSatisfy { $0 == KafkaError.Code.destroyed }, "\(refusals.filter { $0 != KafkaError.Code.destroyed })")
+        let accepted = outcomes.compactMap { outcome -> UInt64? in if case .queued(let id) = outcome { id } else { nil } }
+        let reported = try await returnsWithin(seconds: 30) { await reports.value }
+        #expect(reported.sorted() == (first + accepted).sorted(), "accepted \(accepted.count), reported \(reported.count)")
+    }
+
+    enum SendOutcome: Sendable {
+        case queued(UInt64)
+        case refused(KafkaError.Code)
     }
 
     @Test("the producer logs at info or below: failed deliveries, client errors, purges at shutdown")
