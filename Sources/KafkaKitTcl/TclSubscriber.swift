@@ -212,7 +212,9 @@ final class TclSubscriber: TclCommand {
         let topic = args.string(options.rest)
         let partition = Int32(clamping: try args.int(options.rest + 1))
         let consumer = self.consumer, timeout = options.timeout
-        let (low, high) = try kafka { try TclBlocking.run { try await consumer.watermarks(topic: topic, partition: partition, timeout: timeout) } }
+        let (low, high) = options.cached
+            ? try kafka { try consumer.cachedWatermarks(topic: topic, partition: partition) }
+            : try kafka { try TclBlocking.run { try await consumer.watermarks(topic: topic, partition: partition, timeout: timeout) } }
         return Tcl.list([Tcl.new(low), Tcl.new(high)])
     }
 

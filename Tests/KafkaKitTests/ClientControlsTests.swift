@@ -80,5 +80,7 @@ struct ClientControlsTests {
         #expect(Set(try consumer.subscription()) == ["a", "^b.*"])
         try consumer.unsubscribe()
         #expect(try consumer.subscription().isEmpty)
+        // Nothing fetched yet: librdkafka knows no such partition, which is an error, not a trap.
+        #expect(throws: KafkaError.self) { _ = try consumer.cachedWatermarks(topic: "a", partition: 0) }
     }
 }

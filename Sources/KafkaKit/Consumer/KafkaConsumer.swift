@@ -226,6 +226,17 @@ public final class KafkaConsumer: Sendable, Service {
         }.get()
     }
 
+    /// The low and high offsets of a partition as this consumer last heard them (from its
+    /// fetches), without asking the broker; `-1001` (``KafkaOffset/invalid``) for what it has
+    /// not heard yet.
+    public func cachedWatermarks(topic: String, partition: Int32) throws -> (low: Int64, high: Int64) {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let err = rd_kafka_get_watermark_offsets(handle, topic, partition, &low, &high)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, topic: topic) }
+        return (low, high)
+    }
+
     /// How far this consumer is behind in each assigned partition: the high watermark minus
     /// its position (or, before it has read anything, minus the committed offset; with
     /// neither, minus where `auto.offset.reset` will start it).
