@@ -1,3 +1,4 @@
+import KafkaKit
 import Logging
 import Synchronization
 
@@ -24,8 +25,9 @@ struct TclLogHandler: LogHandler {
     func log(event: LogEvent) {
         let facility = event.metadata?["kafka.facility"].map { "\($0)" } ?? "KAFKAKIT"
         let original = event.metadata?["kafka.level"].flatMap { Logger.Level(rawValue: "\($0)") } ?? event.level
-        guard original.syslogLevel <= threshold.level else { return }
-        let line = TclLogLine(level: original.syslogLevel, facility: facility, message: "\(event.message)")
+        let level = Int32(original.syslogLevel)
+        guard level <= threshold.level else { return }
+        let line = TclLogLine(level: level, facility: facility, message: "\(event.message)")
         let kind = destination.current
         if kind == .callback { post(line) } else { line.write(to: kind, client: client) }
     }
@@ -38,19 +40,5 @@ final class TclLogThreshold: Sendable {
     var level: Int32 {
         get { value.withLock { $0 } }
         set { value.withLock { $0 = newValue } }
-    }
-}
-
-extension Logger.Level {
-    /// The syslog level of a log line (librdkafka's levels: 7 debug … 2 critical).
-    var syslogLevel: Int32 {
-        switch self {
-        case .trace, .debug: 7
-        case .info: 6
-        case .notice: 5
-        case .warning: 4
-        case .error: 3
-        case .critical: 2
-        }
     }
 }

@@ -124,19 +124,8 @@ final class TclTopicConsumer: TclCommand {
 
     private func info(_ args: TclArgs) throws(TclError) -> TclObj? {
         guard args.count >= 3 else { throw .wrongArgs(2, "name|partitions|consistent_partition ?key?") }
-        switch args.string(2) {
-        case "name", "topic":
-            try args.expect(3, words: 3, "")
-            return Tcl.new(topic)
-        case "partitions":
-            try args.expect(3, words: 3, "")
-            return Tcl.new(try handle.partitionCount(topic))
-        case "consistent_partition":
-            try args.expect(4, words: 3, "key")
-            return Tcl.new(try TclTopicProducer.consistentPartition(handle, topic, key: args[3]))
-        default:
-            throw .badWord("option", args.string(2), ["name", "partitions", "consistent_partition"])
-        }
+        if let answer = try TclTopicProducer.topicInfo(args, handle, topic) { return answer }
+        throw .badWord("option", args.string(2), ["name", "partitions", "consistent_partition"])
     }
 
     override func commandDeleted() {

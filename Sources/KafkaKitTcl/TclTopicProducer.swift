@@ -114,6 +114,19 @@ final class TclTopicProducer: TclCommand {
 
     private func info(_ args: TclArgs) throws(TclError) -> TclObj? {
         guard args.count >= 3 else { throw .wrongArgs(2, "name|topic|partitions|consistent_partition|output_queue_length ?key?") }
+        if let answer = try Self.topicInfo(args, handle, topic) { return answer }
+        switch args.string(2) {
+        case "output_queue_length":
+            try args.expect(3, words: 3, "")
+            return Tcl.new(producer.outputQueueLength)
+        default:
+            throw .badWord("option", args.string(2), ["name", "topic", "partitions", "consistent_partition", "output_queue_length"])
+        }
+    }
+
+    /// `info name|topic|partitions|consistent_partition KEY`, which topic producers and
+    /// consumers share; `nil` for another word.
+    static func topicInfo(_ args: TclArgs, _ handle: TclHandle, _ topic: String) throws(TclError) -> TclObj? {
         switch args.string(2) {
         case "name", "topic":
             try args.expect(3, words: 3, "")
@@ -123,12 +136,9 @@ final class TclTopicProducer: TclCommand {
             return Tcl.new(try handle.partitionCount(topic))
         case "consistent_partition":
             try args.expect(4, words: 3, "key")
-            return Tcl.new(try TclTopicProducer.consistentPartition(handle, topic, key: args[3]))
-        case "output_queue_length":
-            try args.expect(3, words: 3, "")
-            return Tcl.new(producer.outputQueueLength)
+            return Tcl.new(try consistentPartition(handle, topic, key: args[3]))
         default:
-            throw .badWord("option", args.string(2), ["name", "topic", "partitions", "consistent_partition", "output_queue_length"])
+            return nil
         }
     }
 

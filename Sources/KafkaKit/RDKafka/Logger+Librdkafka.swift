@@ -19,8 +19,9 @@ extension Logger {
 }
 
 extension Logger.Level {
-    /// The syslog level (librdkafka's `log_level`) that lets through this level and above.
-    var syslogLevel: Int {
+    /// The syslog level (librdkafka's `log_level`) that lets through this level and above
+    /// (package use: the Tcl binding's log lines carry it).
+    package var syslogLevel: Int {
         switch self {
         case .trace, .debug: 7
         case .info: 6
