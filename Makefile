@@ -4,7 +4,7 @@ export KAFKA_PORT
 export PKG_CONFIG_PATH := /usr/local/lib/pkgconfig:$(PKG_CONFIG_PATH)
 BROKER := 127.0.0.1:$(KAFKA_PORT)
 SWIFT_BUILD_FLAGS ?=
-BROKER_DOWN_SUITES := PublisherMockClusterTests|EventsReviewFixTests|ProducerLifecycleTests|ProducerMockClusterTests|ProducerPerMessageTests|ProducerShutdownTests
+BROKER_DOWN_SUITES := PublisherMockClusterTests|EventsReviewFixTests|ProducerLifecycleTests|ProducerMockClusterTests|ProducerPerMessageTests|ProducerShutdownTests|ProducerFaultTests|ConsumerFaultTests
 
 TCL_INSTALL_DIR ?= $(CURDIR)/lib/tcl
 TCL_CONFIG ?= release

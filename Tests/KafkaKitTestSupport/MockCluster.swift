@@ -55,6 +55,29 @@ public final class MockCluster: @unchecked Sendable {
         _ = rd_kafka_mock_coordinator_set(cluster, "group", group, broker)
     }
 
+    /// Makes the next `count` requests of `apiKey` that `broker` receives fail with `code`,
+    /// each answered only after `rtt` milliseconds.
+    public func pushBrokerRequestErrors(broker: Int32, apiKey: Int16, code: Int32, rttMilliseconds: Int32, count: Int = 1) {
+        for _ in 0..<count {
+            _ = kafkakit_mock_broker_push_request_error_rtt(cluster, broker, apiKey, rd_kafka_resp_err_t(rawValue: code), rttMilliseconds)
+        }
+    }
+
+    /// Removes `broker` from the cluster; its partitions move to the other brokers.
+    public func decommissionBroker(_ id: Int32) {
+        let err = rd_kafka_mock_broker_decommission(cluster, id)
+        precondition(err == RD_KAFKA_RESP_ERR_NO_ERROR, "decommission broker \(id): \(err)")
+    }
+
+    /// Adds a broker with this ID; partitions are spread over it again.
+    public func addBroker(_ id: Int32) {
+        let err = rd_kafka_mock_broker_add(cluster, id)
+        precondition(err == RD_KAFKA_RESP_ERR_NO_ERROR, "add broker \(id): \(err)")
+    }
+
+    /// Delays every response of `broker` by `milliseconds`.
+    public func setBrokerRTT(_ id: Int32, milliseconds: Int32) { _ = rd_kafka_mock_broker_set_rtt(cluster, id, milliseconds) }
+
     /// Makes the next `errors.count` requests of the given API key fail with these codes.
     public func pushRequestErrors(apiKey: Int16, _ codes: [Int32]) {
         let errors = codes.map { rd_kafka_resp_err_t(rawValue: $0) }

@@ -20,6 +20,22 @@ public struct KafkaDeliveryReport: Sendable, Hashable {
     public var timestampMilliseconds: Int64
     /// librdkafka's error code: ``KafkaError/Code/noError`` when the message was delivered.
     public var errorCode: KafkaError.Code
+    /// Whether the broker may have stored the message: ``Persistence/persisted`` when it was
+    /// delivered; for a failed message, whether it may still be in the log (a request that
+    /// timed out after it was sent) or certainly is not.
+    public var persistence: Persistence
+
+    /// librdkafka's persistence status of a message (`rd_kafka_message_status`).
+    public enum Persistence: UInt8, Sendable, Hashable {
+        /// Never sent, or the broker refused it: the message is not in the log. Resending it
+        /// cannot duplicate it.
+        case notPersisted
+        /// Sent, but no acknowledgement came (a timeout or a lost connection): the message may
+        /// be in the log. Resending it may duplicate it.
+        case possiblyPersisted
+        /// Acknowledged by the broker.
+        case persisted
+    }
 
     public init(
         id: KafkaProducerMessageID,
@@ -27,7 +43,8 @@ public struct KafkaDeliveryReport: Sendable, Hashable {
         partition: Int32,
         offset: Int64,
         timestampMilliseconds: Int64,
-        errorCode: KafkaError.Code
+        errorCode: KafkaError.Code,
+        persistence: Persistence? = nil
     ) {
         self.id = id
         self.topic = topic
@@ -35,6 +52,7 @@ public struct KafkaDeliveryReport: Sendable, Hashable {
         self.offset = offset
         self.timestampMilliseconds = timestampMilliseconds
         self.errorCode = errorCode
+        self.persistence = persistence ?? (errorCode == .noError ? .persisted : .notPersisted)
     }
 
     /// Whether the broker acknowledged the message.

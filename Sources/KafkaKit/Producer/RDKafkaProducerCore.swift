@@ -399,8 +399,17 @@ final class RDKafkaProducerCore: Sendable {
             partition: message.pointee.partition,
             offset: message.pointee.offset,
             timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : ms,
-            errorCode: KafkaError.Code(err)
+            errorCode: KafkaError.Code(err),
+            persistence: Self.persistence(rd_kafka_message_status(message))
         )
+    }
+
+    private static func persistence(_ status: rd_kafka_msg_status_t) -> KafkaDeliveryReport.Persistence {
+        switch status {
+        case RD_KAFKA_MSG_STATUS_PERSISTED: .persisted
+        case RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED: .possiblyPersisted
+        default: .notPersisted
+        }
     }
 
     // MARK: Flush, purge, stop
