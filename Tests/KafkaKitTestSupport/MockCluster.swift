@@ -78,6 +78,17 @@ public final class MockCluster: @unchecked Sendable {
     /// Delays every response of `broker` by `milliseconds`.
     public func setBrokerRTT(_ id: Int32, milliseconds: Int32) { _ = rd_kafka_mock_broker_set_rtt(cluster, id, milliseconds) }
 
+    /// How long a new group waits for more members before its first assignment (the mock's
+    /// default is 3 s).
+    public func setGroupInitialRebalanceDelay(milliseconds: Int32) {
+        rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, milliseconds)
+    }
+
+    /// KIP-848 groups: the heartbeat interval the coordinator asks members for.
+    public func setConsumerGroupHeartbeatInterval(milliseconds: Int32) {
+        rd_kafka_mock_set_group_consumer_heartbeat_interval_ms(cluster, milliseconds)
+    }
+
     /// Makes the next `errors.count` requests of the given API key fail with these codes.
     public func pushRequestErrors(apiKey: Int16, _ codes: [Int32]) {
         let errors = codes.map { rd_kafka_resp_err_t(rawValue: $0) }

@@ -131,7 +131,11 @@ public final class KafkaConsumer: Sendable, Service {
 
     /// Marks a processed message for the next (auto-)commit: its offset + 1 is stored.
     /// Use with `enable.auto.offset.store=false` for at-least-once processing.
+    ///
+    /// Throws ``KafkaError/Code/assignmentLost`` if the message's partition was revoked after
+    /// the message was read: the new owner reads it again, and nothing is stored.
     public func storeOffset(_ message: KafkaConsumerMessage) throws {
+        try core.checkNotStale(message)
         try storeOffsets([message.nextPosition])
     }
 
@@ -145,7 +149,13 @@ public final class KafkaConsumer: Sendable, Service {
     }
 
     /// Commits the position after `message` and waits for the group coordinator's answer.
+    ///
+    /// Throws ``KafkaError/Code/assignmentLost`` if the message's partition was revoked after
+    /// the message was read (a rebalance while you held it): the group's committed offset is
+    /// left for the new owner, which reads the message again — committing it here could move
+    /// that owner's committed offset backwards.
     public func commit(_ message: KafkaConsumerMessage) async throws {
+        try core.checkNotStale(message)
         try await commit([message.nextPosition])
     }
 

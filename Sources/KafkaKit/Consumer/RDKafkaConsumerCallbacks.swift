@@ -9,6 +9,8 @@ import Synchronization
 final class RDKafkaConsumerCallbacks: Sendable {
     let logger: Logger
     let events: RDKafkaConsumerEventBuffer
+    /// Revocations, so that records of a revoked partition are neither stored nor committed.
+    let assignments = Mutex(ConsumerAssignmentLedger())
 
     init(logger: Logger) {
         self.logger = logger
@@ -81,7 +83,8 @@ final class RDKafkaConsumerCallbacks: Sendable {
     /// assignment; cooperative and KIP-848: incremental), then reports it.
     private func rebalance(_ rk: OpaquePointer, _ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) {
         let partitions = RDKafkaTopicPartitionList.read(list)
-        let incremental = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        // NULL while the group handle is going away (a close): the eager calls are then safe.
+        let incremental = rd_kafka_rebalance_protocol(rk).map { String(cString: $0) } == "COOPERATIVE"
         var failure: OpaquePointer? = nil
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
@@ -94,6 +97,9 @@ final class RDKafkaConsumerCallbacks: Sendable {
             events.push(.partitionsAssigned(partitions))
         default:
             let lost = rd_kafka_assignment_lost(rk) != 0
+            assignments.withLock { ledger in
+                ledger.revoke(partitions.map { ConsumerAssignmentLedger.Partition(topic: $0.topic, partition: $0.partition) })
+            }
             events.push(lost ? .partitionsLost(partitions) : .partitionsRevoked(partitions))
             if incremental {
                 failure = rd_kafka_incremental_unassign(rk, list)

@@ -220,6 +220,9 @@ final class RDKafkaConsumerCore: Sendable {
     private func takeBatch() -> RDKafkaMessageBatch? {
         typealias Slot = UnsafeMutablePointer<rd_kafka_message_t>?
         let slots = UnsafeMutableBufferPointer<Slot>.allocate(capacity: batchSize)
+        // Read before the take: a revocation served during it makes the batch's records of
+        // that partition stale (the cautious side).
+        let version = callbacks.assignments.withLock { $0.version }
         var kept = 0
         var count = 0
         repeat {
@@ -239,7 +242,7 @@ final class RDKafkaConsumerCore: Sendable {
             slots.deallocate()
             return nil
         }
-        return RDKafkaMessageBatch(messages: slots, count: kept, client: client)
+        return RDKafkaMessageBatch(messages: slots, count: kept, client: client, assignmentVersion: version)
     }
 
     private func report(failed message: UnsafeMutablePointer<rd_kafka_message_t>) {
@@ -255,19 +258,23 @@ final class RDKafkaConsumerCore: Sendable {
     // MARK: Offsets
 
     /// Stores, for each partition, the offset after the last record of `lease` handed out.
-    /// Partitions no longer assigned are refused by librdkafka (`_STATE`): their records
-    /// belong to the new owner now, and nothing is stored for them.
+    /// Partitions revoked since the batch was taken are skipped (and librdkafka refuses those
+    /// no longer assigned, `_STATE`): their records belong to the new owner now — even when
+    /// the partition came back to this consumer meanwhile, it restarted from the group's
+    /// committed offset — and nothing is stored for them.
     func storeHanded(_ lease: RDKafkaConsumerLease) {
         guard storesOffsets else { return }
         let end = lease.handed.load(ordering: .acquiring)
         guard end > 0 else { return }
         let messages = lease.batch.messages
+        let revokedSinceTake = callbacks.assignments.withLock { $0.version } != lease.batch.assignmentVersion
         var stored: [(topic: OpaquePointer?, partition: Int32)] = []
         for i in stride(from: end - 1, through: 0, by: -1) {
             let message = messages[i]!
             let key = (message.pointee.rkt, message.pointee.partition)
             if stored.contains(where: { $0.topic == key.0 && $0.partition == key.1 }) { continue }
             stored.append(key)
+            if revokedSinceTake, isStale(message, takenAt: lease.batch.assignmentVersion) { continue }
             if let error = rd_kafka_offset_store_message(message) {
                 let code = rd_kafka_error_code(error)
                 rd_kafka_error_destroy(error)
@@ -276,6 +283,24 @@ final class RDKafkaConsumerCore: Sendable {
                 }
             }
         }
+    }
+
+    /// Whether `message` (taken at assignment version `version`) is of a partition revoked since.
+    func isStale(_ message: UnsafeMutablePointer<rd_kafka_message_t>, takenAt version: UInt64) -> Bool {
+        guard let rkt = message.pointee.rkt else { return false }
+        let partition = ConsumerAssignmentLedger.Partition(topic: String(cString: rd_kafka_topic_name(rkt)), partition: message.pointee.partition)
+        return callbacks.assignments.withLock { $0.wasRevoked(partition, since: version) }
+    }
+
+    /// Refuses `message` if its partition was revoked after it was read: its offset must not
+    /// be committed or stored by this consumer.
+    func checkNotStale(_ message: KafkaConsumerMessage) throws(KafkaError) {
+        guard isStale(message.pointer, takenAt: message.batch.assignmentVersion) else { return }
+        throw KafkaError(
+            code: .assignmentLost,
+            message: "partition \(message.topic)/\(message.partition) was revoked after offset \(message.offset) was read: "
+                + "another member owns it now and reads it again from the group's committed offset; nothing was committed or stored",
+            topic: message.topic)
     }
 
     /// Stores what was handed out of every batch not yet moved past (before a commit).

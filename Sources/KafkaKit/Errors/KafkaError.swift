@@ -54,6 +54,8 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let allBrokersDown = Code(RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
         /// A fatal error: the client can no longer be used.
         public static let fatal = Code(RD_KAFKA_RESP_ERR__FATAL)
+        /// The partition was revoked from this consumer (by a rebalance) after the record was read.
+        public static let assignmentLost = Code(RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST)
         /// A local failure such as a failed system call or an out-of-memory condition.
         public static let failure = Code(RD_KAFKA_RESP_ERR__FAIL)
     }

@@ -12,12 +12,19 @@ final class RDKafkaMessageBatch: @unchecked Sendable {
     /// Messages must be destroyed before their client: a message kept after its consumer is
     /// gone keeps the client alive.
     let client: RDKafkaClient
+    /// A group consumer's assignment version (``ConsumerAssignmentLedger``) before the batch
+    /// was taken: its records are stale for any partition revoked after it.
+    let assignmentVersion: UInt64
 
     /// Takes ownership of the first `count` messages of `messages` (a buffer it then owns).
-    init(messages: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int, client: RDKafkaClient) {
+    init(
+        messages: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int, client: RDKafkaClient,
+        assignmentVersion: UInt64 = 0
+    ) {
         self.messages = messages
         self.count = count
         self.client = client
+        self.assignmentVersion = assignmentVersion
     }
 
     deinit {
