@@ -11,6 +11,13 @@ public enum TestBroker {
 
     public static var isRequired: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
+    /// Whether the long runs are asked for (`make soak`, `KAFKAKIT_SOAK=1`): the fault tests
+    /// then repeat more (20 kills instead of 5) and the soak suites run.
+    public static var isSoak: Bool { ProcessInfo.processInfo.environment["KAFKAKIT_SOAK"] == "1" }
+
+    /// How many times a kill-and-restart test kills its process: 20 in a soak, else 5.
+    public static var kills: Int { isSoak ? 20 : 5 }
+
     /// Whether integration suites should run.
     public static var shouldRun: Bool { bootstrapServers != nil || isRequired }
 
