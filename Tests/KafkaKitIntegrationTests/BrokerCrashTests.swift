@@ -55,8 +55,9 @@ struct BrokerCrashTests {
         try await restart?.value
         // Within message.timeout.ms every message has its outcome; flush returns by its bound.
         try await returnsWithin(seconds: 60) { try? await producer.flush(timeout: .seconds(40)) }
+        let sent = ids.count
         try await withDeadline(seconds: 60) {
-            while reports.count < ids.count { try await Task.sleep(for: .milliseconds(20)) }
+            while reports.count < sent { try await Task.sleep(for: .milliseconds(20)) }
         }
         let all = reports.all
         print("FAULT broker sigkill-restart: sent \(ids.count), reports \(all.count): \(outcomes(all))")
@@ -108,8 +109,9 @@ struct BrokerCrashTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
         }
+        let sent = ids.count
         try await withDeadline(seconds: 60) {
-            while reports.count < ids.count { try await Task.sleep(for: .milliseconds(20)) }
+            while reports.count < sent { try await Task.sleep(for: .milliseconds(20)) }
         }
         let elapsed = ContinuousClock.now - killed
         let all = reports.all
@@ -117,7 +119,9 @@ struct BrokerCrashTests {
         #expect(all.count == ids.count && Set(all.map(\.id)) == ids, "exactly one report per message")
         #expect(all.allSatisfy { $0.errorCode == .messageTimedOut })
         #expect(awaited.count == 10 && awaited.allSatisfy { $0 == .messageTimedOut })
-        try await returnsWithin(seconds: 30) { await producer.shutdown(timeout: .seconds(5)) }
-        try await returnsWithin(seconds: 60) { await consumer.close() }
+        let clock = ContinuousClock()
+        let shutdown = try await returnsWithin(seconds: 30) { await clock.measure { await producer.shutdown(timeout: .seconds(5)) } }
+        let close = try await returnsWithin(seconds: 60) { await clock.measure { await consumer.close() } }
+        print("FAULT broker sigkill-never-returns: producer shutdown took \(shutdown), consumer close took \(close)")
     }
 }

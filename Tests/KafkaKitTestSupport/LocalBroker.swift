@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A Tansu broker of the test's own on a free loopback port, started, killed with SIGKILL and
 /// restarted through `scripts/broker` (never the shared one of `make test`). Memory storage:
@@ -27,21 +27,32 @@ public final class LocalBroker: Sendable {
 
     public func stop() throws { try run("stop") }
 
+    /// Runs `scripts/broker COMMAND` and waits for it. posix_spawn and waitpid, not
+    /// Foundation's `Process`: its `waitUntilExit` never returned once the script had left
+    /// the broker running in the background (setsid), on Linux with Swift 6.3.
     private func run(_ command: String) throws {
-        let process = Process()
-        process.executableURL = Self.root.appendingPathComponent("scripts/broker")
-        process.arguments = [command]
+        let path = Self.root.appendingPathComponent("scripts/broker").path
         var environment = ProcessInfo.processInfo.environment
         environment["KAFKA_PORT"] = "\(port)"
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw Failure(description: "scripts/broker \(command) on port \(port): \(text)")
+        let words: [String] = [path, command]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw Failure(description: "scripts/broker \(command): posix_spawn failed (\(spawned))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        let exitStatus = (status >> 8) & 0xff
+        guard exitStatus == 0 else {
+            throw Failure(description: "scripts/broker \(command) on port \(port) exited \(exitStatus) (log: .tools/broker/tansu-\(port).log)")
         }
     }
 
