@@ -9,7 +9,7 @@ extension TclError {
         var text = "kafka error: " + error.message
         if let file = error.file, !error.message.contains(file) {
             text += " (\(file)" + (error.line.map { ":\($0)" } ?? "") + (error.position.map { ":\($0)" } ?? "") + ")"
-        } else if let property = error.property, !error.message.contains(property) {
+        } else if let property = error.property, !error.message.contains("\"\(property)\""), !error.message.hasPrefix(property) {
             text += " (property \(property))"
         }
         self.init(text, errorCode: ["KAFKA", error.code.fullName])

@@ -210,7 +210,11 @@ final class RDKafkaProducerCore: Sendable {
         kafkaError.topic = topic
         if kafkaError.code == .messageSizeTooLarge {
             let size = (value?.count ?? 0) + (key?.count ?? 0)
-            kafkaError.message = "message of \(size) bytes is larger than message.max.bytes (\(kafkaError.message))"
+            let limit = client.property("message.max.bytes").map { " (\($0))" } ?? ""
+            // librdkafka counts headers and the record's framing too: a record a few bytes
+            // under the limit may still be refused.
+            kafkaError.message = "message of \(size) bytes (key and value; headers and framing count too) "
+                + "is larger than message.max.bytes\(limit): \(kafkaError.message)"
             kafkaError.property = "message.max.bytes"
         }
         return kafkaError
