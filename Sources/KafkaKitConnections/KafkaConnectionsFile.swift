@@ -248,6 +248,7 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
                     throw fail(entry.line, "'\(entry.key)' given twice in [\(section.name)] (first at line \(first))", property: entry.key)
                 }
                 firstLine[entry.key] = entry.line
+                connection.propertyLines[KafkaConnection.propertyName(ofKey: entry.key)] = entry.line
                 switch entry.key {
                 case "brokers":
                     let brokers = entry.value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -24,6 +24,14 @@ extension KafkaError {
             code: .invalidArgument, message: "invalid topic name '\(name)': \(problem) (\(topicNameRule))", topic: name)
     }
 
+    /// `: invalid topic name 'NAME': WHY (RULE)` when `code` says the topic was refused — by the
+    /// broker (`TOPIC_EXCEPTION`), or by librdkafka after the broker did (`_UNKNOWN_TOPIC`) —
+    /// and its name is one Kafka does not allow: neither says why. Otherwise empty.
+    static func topicNameReason(_ code: Code, topic: String?) -> String {
+        guard code == .invalidTopic || code == .unknownTopic, let topic, let problem = topicNameProblem(topic) else { return "" }
+        return ": invalid topic name '\(topic)': \(problem) (\(topicNameRule))"
+    }
+
     /// What is wrong with a broker list (`bootstrap.servers`: `[PROTO://]HOST[:PORT]` entries
     /// separated by commas or spaces, IPv6 as `[ADDRESS]:PORT`), with the 1-based position of the
     /// offending entry; `nil` when librdkafka will read it as written.

@@ -118,11 +118,10 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         )
     }
 
-    /// librdkafka's explanation of `code`; for a topic name the broker refused (a delivery
-    /// report, metadata), also why: the broker does not say.
+    /// librdkafka's explanation of `code`, and why the topic's name is refused when that is the
+    /// reason (see ``topicNameReason(_:topic:)``).
     private static func explanation(of code: Code, topic: String?) -> String {
-        guard code == .invalidTopic, let topic, let problem = topicNameProblem(topic) else { return code.explanation }
-        return "\(code.explanation): invalid topic name '\(topic)': \(problem) (\(topicNameRule))"
+        code.explanation + topicNameReason(code, topic: topic)
     }
 
     /// Takes ownership of a librdkafka error object and destroys it.

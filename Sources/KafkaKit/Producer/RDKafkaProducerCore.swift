@@ -208,6 +208,7 @@ final class RDKafkaProducerCore: Sendable {
         if let headers { rd_kafka_headers_destroy(headers) }  // owned by the message only on success
         var kafkaError = KafkaError(consuming: error)
         kafkaError.topic = topic
+        kafkaError.message += KafkaError.topicNameReason(kafkaError.code, topic: topic)
         if kafkaError.code == .messageSizeTooLarge {
             let size = (value?.count ?? 0) + (key?.count ?? 0)
             let limit = client.property("message.max.bytes").map { " (\($0))" } ?? ""
