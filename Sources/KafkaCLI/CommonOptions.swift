@@ -49,6 +49,10 @@ struct ConnectionOptions: ParsableArguments {
         for property in properties where !property.contains("=") || property.hasPrefix("=") {
             throw ValidationError("-X takes NAME=VALUE, not '\(property)'")
         }
+        // librdkafka reads "host:x" as port 0, and an empty list as no brokers at all.
+        if let brokers, let (message, position) = KafkaError.brokerListProblem(brokers) {
+            throw ValidationError("bad --brokers: " + caretLine(KafkaError(code: .invalidArgument, message: message, position: position), text: brokers))
+        }
     }
 
     /// The client configuration: the connection's (or the brokers'), then every -X property.
@@ -100,7 +104,8 @@ func reportingFailures(_ body: () async throws -> Void) async throws {
         throw ExitCode(failure.exitCode)
     } catch let error as KafkaError {
         printError("kafka: \(error)")
-        throw ExitCode(1)
+        // A property librdkafka (or KafkaKit) rejects is the configuration's fault.
+        throw ExitCode(error.code == .invalidArgument && error.property != nil ? 2 : 1)
     }
 }
 
@@ -148,12 +153,5 @@ func configurationFailure<T>(_ body: () throws -> T) throws -> T {
 /// neither `.` nor `..` — before anything reaches a broker (which would refuse it record by
 /// record, or not at all when there are none).
 func validateTopicName(_ name: String) throws {
-    let rule = "a topic name is 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' and '-', and not '.' or '..'"
-    func refuse(_ why: String) -> ValidationError { ValidationError("invalid topic name '\(name)': \(why) (\(rule))") }
-    if name.isEmpty { throw refuse("it is empty") }
-    if name == "." || name == ".." { throw refuse("it is '\(name)'") }
-    if let bad = name.unicodeScalars.first(where: { !($0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0))) }) {
-        throw refuse("'\(bad)' is not allowed")
-    }
-    if name.utf8.count > 249 { throw refuse("it has \(name.utf8.count) characters") }
+    if let error = KafkaError.invalidTopicName(name) { throw ValidationError(error.message) }
 }

@@ -29,10 +29,11 @@ struct Consume: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "The topic.") var topic: String
-    @Option(help: "Only this partition.") var partition: Int32?
+    // Unconditional: "--partition -2" is a bad partition, not a missing value.
+    @Option(parsing: .unconditional, help: "Only this partition.") var partition: Int32?
     @Option(parsing: .unconditional, help: "beginning, end, stored, OFFSET, or -N (N before the end).") var from: String = "beginning"
     @Option(help: "Consume as a member of this group.") var group: String?
-    @Option(help: "Stop after this many records.") var count: Int?
+    @Option(parsing: .unconditional, help: "Stop after this many records.") var count: Int?
     @Flag(name: .customLong("exit-at-end"), help: "Stop once every partition's end is reached.") var exitAtEnd = false
     @Flag(help: "One JSON object per record.") var json = false
 
@@ -51,6 +52,8 @@ struct Consume: AsyncParsableCommand {
         try validateTopicName(topic)
         _ = try startOffset()
         if let count, count <= 0 { throw ValidationError("--count must be 1 or more") }
+        if let partition, partition < 0 { throw ValidationError("--partition must be 0 or more") }
+        if group?.isEmpty == true { throw ValidationError("--group must not be empty") }
         if group != nil, partition != nil { throw ValidationError("--partition cannot be used with --group (the group assigns partitions)") }
         if group != nil, !["beginning", "end", "stored"].contains(from) { throw ValidationError("with --group, --from is beginning or end") }
         if group == nil, from == "stored" { throw ValidationError("--from stored needs --group") }

@@ -23,6 +23,10 @@ struct Groups: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The group.") var group: String
 
+        func validate() throws {
+            if group.isEmpty { throw ValidationError("the group name is empty") }
+        }
+
         func run() async throws {
             try await reportingFailures {
                 let admin = try KafkaAdminClient(configuration: try connection.configuration())

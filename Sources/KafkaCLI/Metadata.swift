@@ -10,6 +10,10 @@ struct Metadata: AsyncParsableCommand {
     @Option(help: "Only this topic.") var topic: String?
     @Flag(help: "JSON output.") var json = false
 
+    func validate() throws {
+        if let topic { try validateTopicName(topic) }
+    }
+
     struct JSONMetadata: Encodable {
         struct Broker: Encodable { var id: Int32; var host: String; var port: Int32; var controller: Bool }
         struct Partition: Encodable { var partition: Int32; var leader: Int32; var replicas: [Int32]; var isrs: [Int32]; var error: String? }

@@ -21,7 +21,8 @@ struct Produce: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "The topic.") var topic: String
-    @Option(help: "The partition (default: the partitioner decides, by key).") var partition: Int32?
+    // Unconditional: "--partition -2" is a bad partition, not a missing value.
+    @Option(parsing: .unconditional, help: "The partition (default: the partitioner decides, by key).") var partition: Int32?
     @Option(help: "Record delimiter (\\n, \\t, \\0 or any text).") var delimiter: String = "\\n"
     @Option(name: .customLong("key-delimiter"), help: "The text before its first occurrence is the key.") var keyDelimiter: String?
     @Option(name: .customLong("header"), help: ArgumentHelp("A header on every record (repeatable).", valueName: "name=value")) var headers: [String] = []

@@ -31,6 +31,7 @@ struct Test: AsyncParsableCommand {
             for required in ["connection", "topic", "message"] where values[required] == nil {
                 throw ValidationError("missing '\(required) <value>'")
             }
+            try validateTopicName(values["topic"]!)
             return (values["connection"]!, values["topic"]!, values["message"]!, values["key"])
         }
 

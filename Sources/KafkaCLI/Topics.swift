@@ -21,13 +21,15 @@ struct Topics: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a topic.")
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The topic's name.") var name: String
-        @Option(help: "Number of partitions.") var partitions: Int32
-        @Option(name: .customLong("replication-factor"), help: "Replicas per partition (default: the broker's).") var replicationFactor: Int32 = -1
+        // Unconditional: "--partitions -1" is a bad count, not a missing value.
+        @Option(parsing: .unconditional, help: "Number of partitions.") var partitions: Int32
+        @Option(name: .customLong("replication-factor"), parsing: .unconditional, help: "Replicas per partition (default: the broker's).") var replicationFactor: Int32 = -1
         @Option(name: .customLong("topic-config"), help: ArgumentHelp("A topic configuration entry (repeatable).", valueName: "name=value")) var config: [String] = []
 
         func validate() throws {
             try validateTopicName(name)
             if partitions < 1 { throw ValidationError("--partitions must be 1 or more") }
+            if replicationFactor < 1, replicationFactor != -1 { throw ValidationError("--replication-factor must be 1 or more") }
             for entry in config where !entry.contains("=") { throw ValidationError("--topic-config takes name=value, not '\(entry)'") }
         }
 
@@ -48,6 +50,8 @@ struct Topics: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a topic.")
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The topic's name.") var name: String
+
+        func validate() throws { try validateTopicName(name) }
 
         func run() async throws {
             try await reportingFailures {

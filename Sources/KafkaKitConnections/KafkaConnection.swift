@@ -22,6 +22,9 @@ public struct KafkaConnection: Sendable, Hashable {
     /// Where the section starts (for messages).
     public var file: String?
     public var line: Int?
+    /// The line of each key of the section, by the librdkafka property it sets, so that a
+    /// property librdkafka rejects is reported at its own line.
+    var propertyLines: [String: Int] = [:]
 
     public init(name: String) { self.name = name }
 
@@ -34,6 +37,20 @@ public struct KafkaConnection: Sendable, Hashable {
         configuration.messageTimeout = .milliseconds(messageTimeoutMilliseconds)
         for (name, value) in properties { configuration[name] = value }
         return configuration
+    }
+}
+
+extension KafkaConnection {
+    /// The librdkafka property a `kafka.conf` key sets: the seed's keys have names of their own.
+    static func propertyName(ofKey key: String) -> String {
+        switch key {
+        case "brokers": "bootstrap.servers"
+        case "client_id": "client.id"
+        case "message_max_bytes": "message.max.bytes"
+        case "request_timeout_ms": "request.timeout.ms"
+        case "message_timeout_ms": "message.timeout.ms"
+        default: key
+        }
     }
 }
 

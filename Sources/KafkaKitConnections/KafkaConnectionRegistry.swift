@@ -92,7 +92,7 @@ public final class KafkaConnectionRegistry: Sendable {
                     var error = error
                     error.message = "connection '\(name)': \(error.message)"
                     error.file = connection.file
-                    error.line = connection.line
+                    error.line = error.property.flatMap { connection.propertyLines[$0] } ?? connection.line
                     throw error
                 } catch {
                     throw KafkaError(code: .failure, message: "connection '\(name)': \(error)")

@@ -59,13 +59,37 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
     ///
     /// - Throws: ``KafkaError`` with the file and line of the first problem.
     public static func load(path: String) throws(KafkaError) -> KafkaConnectionsFile {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw KafkaError(code: .invalidArgument, message: "cannot read the configuration file: \(error.localizedDescription)", file: path)
+        try parse(try readText(path), file: path)
+    }
+
+    /// The file's text, or an error saying why not in the system's words (`No such file or
+    /// directory`, `Permission denied`, `Is a directory`), or where it is not UTF-8.
+    private static func readText(_ path: String) throws(KafkaError) -> String {
+        func fail(_ why: String, line: Int? = nil, column: Int? = nil) -> KafkaError {
+            KafkaError(code: .invalidArgument, message: "cannot read the configuration file: \(why)", file: path, line: line, position: column)
         }
-        return try parse(text, file: path)
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw fail(String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw fail(String(cString: strerror(errno))) }
+            if n == 0 { break }
+            bytes += chunk[..<n]
+        }
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        // Where the text stops being UTF-8: the line, and the column in characters.
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var valid = 0
+        while case .valid(let scalar) = parser.parseScalar(from: &iterator) { valid += scalar.count }
+        let before = String(decoding: bytes[..<valid], as: UTF8.self)
+        let line = before.reduce(1) { $1.isNewline ? $0 + 1 : $0 }
+        let column = before.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).last.map { $0.count + 1 } ?? 1
+        throw fail(String(format: "byte 0x%02X is not UTF-8 text", bytes[valid]), line: line, column: column)
     }
 
     /// Parses `kafka.conf` text.
@@ -143,6 +167,10 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
             guard let type = section.entries.first(where: { $0.key == "type" }) else {
                 throw fail(section.line, "section [\(section.name)] has no 'type' (expected type = connection, broker or subscription)")
             }
+            let types = section.entries.filter { $0.key == "type" }
+            if types.count > 1 {
+                throw fail(types[1].line, "'type' given twice in [\(section.name)] (first at line \(type.line))", property: "type")
+            }
             func socket(_ entry: Entry) throws(KafkaError) -> KafkaSocket {
                 do {
                     return try KafkaSocket(parsing: entry.value)
@@ -213,11 +241,23 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
                 }
                 return n
             }
+            // A key given twice would otherwise mean its last value, without a word.
+            var firstLine: [String: Int] = [:]
             for entry in section.entries where entry.key != "type" {
+                if let first = firstLine[entry.key] {
+                    throw fail(entry.line, "'\(entry.key)' given twice in [\(section.name)] (first at line \(first))", property: entry.key)
+                }
+                firstLine[entry.key] = entry.line
+                connection.propertyLines[KafkaConnection.propertyName(ofKey: entry.key)] = entry.line
                 switch entry.key {
                 case "brokers":
                     let brokers = entry.value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                     guard !brokers.isEmpty else { throw fail(entry.line, "brokers is empty in [\(section.name)]", property: "brokers") }
+                    if let (message, position) = KafkaError.brokerListProblem(entry.value) {
+                        var error = fail(entry.line, "brokers in [\(section.name)]: \(message)", property: "brokers")
+                        error.position = entry.column + position - 1
+                        throw error
+                    }
                     connection.brokers = brokers
                 case "client_id": connection.clientID = entry.value
                 case "message_max_bytes": connection.messageMaxBytes = try number(entry)

@@ -1,3 +1,4 @@
+import KafkaKit
 import KafkaKitConnections
 
 /// An event to publish: a name and its parameters, sent as a JSON-RPC 2.0 notification.
@@ -51,6 +52,12 @@ public struct KafkaEvent: Sendable, Hashable {
 }
 
 extension KafkaEvent {
+    /// Why the event cannot be raised: it has no name (a notification's `method` names it).
+    var nameError: KafkaError? {
+        guard name.isEmpty else { return nil }
+        return KafkaError(code: .invalidArgument, message: "the event has no name: a JSON-RPC notification's method names it")
+    }
+
     /// The record key on `socket`: the correlation key where the socket says `key=callid`.
     func recordKey(on socket: KafkaSocket) -> [UInt8]? {
         socket.usesCorrelationKey ? correlationKey.map { Array($0.utf8) } : nil

@@ -260,8 +260,9 @@ public final class KafkaEventPublisher: Sendable, Service {
     ///
     /// - Parameter report: called exactly once per socket the event was queued to.
     /// - Returns: how many sockets the event was queued to (0 if none is subscribed).
-    /// - Throws: ``KafkaError`` if it could not be queued to one or more sockets: the error lists
-    ///   each with the reason (those were not queued and get no report; the others were).
+    /// - Throws: ``KafkaError`` if the event has no name, or if it could not be queued to one or
+    ///   more sockets: the error lists each with the reason (those were not queued and get no
+    ///   report; the others were).
     @discardableResult
     public func raise(_ event: KafkaEvent, report: ReportHandler? = nil) throws(KafkaError) -> Int {
         try raise(event, to: sockets(subscribedTo: event.name), report: report)
@@ -270,6 +271,7 @@ public final class KafkaEventPublisher: Sendable, Service {
     /// Publishes an event to the given sockets (whatever is subscribed); see ``raise(_:report:)``.
     @discardableResult
     public func raise(_ event: KafkaEvent, to sockets: [KafkaSocket], report: ReportHandler? = nil) throws(KafkaError) -> Int {
+        if let error = event.nameError { throw error }
         let payload = event.payload
         var queued = 0
         var failures: [(KafkaSocket, KafkaError)] = []
@@ -300,6 +302,9 @@ public final class KafkaEventPublisher: Sendable, Service {
     public func raiseAndWait(_ event: KafkaEvent, to sockets: [KafkaSocket]? = nil) async -> [KafkaPublishReport] {
         let sockets = sockets ?? self.sockets(subscribedTo: event.name)
         let payload = event.payload
+        if let error = event.nameError {
+            return sockets.map { KafkaPublishReport(brokerID: nil, socket: $0, status: .failure(error), key: event.recordKey(on: $0), message: payload) }
+        }
         return await withTaskGroup(of: (Int, KafkaPublishReport).self) { group in
             for (index, socket) in sockets.enumerated() {
                 let key = event.recordKey(on: socket)

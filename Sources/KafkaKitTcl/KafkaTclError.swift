@@ -9,8 +9,15 @@ extension TclError {
         var text = "kafka error: " + error.message
         if let file = error.file, !error.message.contains(file) {
             text += " (\(file)" + (error.line.map { ":\($0)" } ?? "") + (error.position.map { ":\($0)" } ?? "") + ")"
-        } else if let property = error.property, !error.message.contains(property) {
-            text += " (property \(property))"
+        } else if error.file == nil {
+            // Where in the text given (a socket, JSON) it went wrong, and the property librdkafka
+            // rejected when its message names only an alias (acks: request.required.acks).
+            var notes: [String] = []
+            if let position = error.position { notes.append("at position \(position)") }
+            if let property = error.property, !error.message.contains("\"\(property)\""), !error.message.hasPrefix(property) {
+                notes.append("property \(property)")
+            }
+            if !notes.isEmpty { text += " (" + notes.joined(separator: ", ") + ")" }
         }
         self.init(text, errorCode: ["KAFKA", error.code.fullName])
     }

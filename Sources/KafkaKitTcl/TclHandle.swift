@@ -107,8 +107,11 @@ final class TclHandle: TclCommand {
             return Tcl.new(producer?.clientName ?? consumer!.clientName)
         case "new_topic":
             try args.expect(4, words: 2, "cmdName topic")
-            let name = TclAutoName.resolve(interp, args.string(2), prefix: "kafka_topic")
             let topic = args.string(3)
+            // Once per topic object: librdkafka takes any name, and the broker refuses a bad
+            // one only message by message.
+            if let error = KafkaError.invalidTopicName(topic) { throw TclError(error) }
+            let name = TclAutoName.resolve(interp, args.string(2), prefix: "kafka_topic")
             let command: TclCommand
             switch client {
             case .producer(let producer):
@@ -131,6 +134,10 @@ final class TclHandle: TclCommand {
             try args.expect(3, words: 2, "brokerList")
             let brokers = try args.list(2).map(Tcl.string)
             guard !brokers.isEmpty else { throw TclError("Broker list must contain at least one element", errorCode: ["KAFKA", "ARGS"]) }
+            // librdkafka would take "host:x" as port 0.
+            if let (message, _) = KafkaError.brokerListProblem(brokers.joined(separator: ",")) {
+                throw TclError("add_brokers: \(message)", errorCode: ["KAFKA", "ARGS"])
+            }
             let added = producer?.addBrokers(brokers.joined(separator: ",")) ?? consumer!.addBrokers(brokers.joined(separator: ","))
             guard added > 0 else { throw TclError("No valid brokers specified", errorCode: ["KAFKA", "ARGS"]) }
         case "create_queue":

@@ -133,13 +133,13 @@ struct ConnectionRegistryTests {
         #expect(error.message.contains("disabled"))
     }
 
-    @Test("a property librdkafka rejects is reported with the connection and its line")
+    @Test("a property librdkafka rejects is reported with the connection and the property's line")
     func badProperty() throws {
         let registry = KafkaConnectionRegistry(try KafkaConnectionsFile.parse("\n[bad]\ntype = connection\nlinger.ms = soon\n", file: "k.conf"))
         let error = try #require(throws: KafkaError.self) { try registry.producer(for: "bad") }
         #expect(error.property == "linger.ms")
         #expect(error.message.hasPrefix("connection 'bad': "))
-        #expect(error.file == "k.conf" && error.line == 2)
+        #expect(error.file == "k.conf" && error.line == 4)
     }
 
     @Test("reload keeps unchanged producers and replaces changed ones")

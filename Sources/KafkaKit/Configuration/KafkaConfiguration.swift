@@ -8,7 +8,8 @@
 ///
 /// Nothing is validated until a client is created: then every property is handed to librdkafka
 /// and the first one it rejects fails creation with a ``KafkaError`` naming the property and
-/// giving librdkafka's reason.
+/// giving librdkafka's reason. KafkaKit refuses, the same way, what librdkafka would take but
+/// misread: a NUL in a name or value, a `bootstrap.servers` entry with a bad port or no host.
 ///
 /// ```swift
 /// var config = KafkaConfiguration(bootstrapServers: ["127.0.0.1:9092"])

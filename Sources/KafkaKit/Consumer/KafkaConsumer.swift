@@ -79,11 +79,27 @@ public final class KafkaConsumer: Sendable, Service {
 
     /// Joins the group for these topics; a name starting with `^` is a regular expression
     /// matched against all topics (librdkafka's syntax).
+    ///
+    /// - Throws: ``KafkaError`` for an empty list, a name Kafka does not allow for a topic
+    ///   (naming it), or a pattern librdkafka cannot compile.
     public func subscribe(topics: [String]) throws {
+        guard !topics.isEmpty else {
+            throw KafkaError(code: .invalidArgument, message: "subscribing to no topics: name at least one (unsubscribe() leaves the subscription)")
+        }
+        // Checked here: librdkafka takes any name, and then reports "Subscribed topic not
+        // available" — as for a topic that is merely missing.
+        if let error = topics.lazy.filter({ !$0.hasPrefix("^") }).compactMap(KafkaError.invalidTopicName).first {
+            throw error
+        }
         let list = RDKafkaTopicPartitionList.make(topics.map { KafkaTopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_subscribe(handle, list)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, message: "subscribing to \(topics): \(KafkaError.Code(err).explanation)") }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            // The names are valid by now: what librdkafka refuses is a pattern.
+            let why = err == RD_KAFKA_RESP_ERR__INVALID_ARG && topics.contains(where: { $0.hasPrefix("^") })
+                ? "a '^' pattern is not a valid regular expression" : KafkaError.Code(err).explanation
+            throw KafkaError(err, message: "subscribing to \(topics): \(why)")
+        }
     }
 
     /// Leaves the group's subscription: the assigned partitions are revoked.
@@ -103,6 +119,7 @@ public final class KafkaConsumer: Sendable, Service {
 
     /// Reads exactly these partitions, from their offsets, without group membership.
     public func assign(_ partitions: [KafkaTopicPartition]) throws {
+        if let error = partitions.lazy.compactMap({ KafkaError.invalidTopicName($0.topic) }).first { throw error }
         let list = RDKafkaTopicPartitionList.make(partitions)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_assign(handle, list)

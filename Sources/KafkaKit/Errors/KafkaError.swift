@@ -42,6 +42,8 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unknownPartition = Code(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)
         /// The topic does not exist in the local metadata.
         public static let unknownTopic = Code(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC)
+        /// The broker refused the topic's name (`TOPIC_EXCEPTION`, Kafka's `InvalidTopicException`).
+        public static let invalidTopic = Code(RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION)
         /// An argument or a configuration value is invalid.
         public static let invalidArgument = Code(RD_KAFKA_RESP_ERR__INVALID_ARG)
         /// An operation did not finish within its timeout.
@@ -111,11 +113,17 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     init(code: Code, message: String? = nil, topic: String?) {
         self.init(
             code: code,
-            message: message ?? code.explanation,
+            message: message ?? Self.explanation(of: code, topic: topic),
             isRetriable: Self.retriableCodes.contains(code),
             isFatal: code == .fatal,
             topic: topic
         )
+    }
+
+    /// librdkafka's explanation of `code`, and why the topic's name is refused when that is the
+    /// reason (see ``topicNameReason(_:topic:)``).
+    private static func explanation(of code: Code, topic: String?) -> String {
+        code.explanation + topicNameReason(code, topic: topic)
     }
 
     /// Takes ownership of a librdkafka error object and destroys it.

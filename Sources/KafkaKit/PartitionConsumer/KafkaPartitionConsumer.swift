@@ -202,6 +202,7 @@ public final class KafkaPartitionConsumer: Sendable {
 
     /// The key of a partition that may be started at `offset`.
     private func startable(_ topic: String, _ partition: KafkaPartition, _ offset: KafkaOffset) throws -> PartitionKey {
+        if let error = KafkaError.invalidTopicName(topic) { throw error }
         guard partition.rawValue >= 0 else {
             throw KafkaError(code: .invalidArgument, message: "starting \(topic)[\(partition)]: a partition number is needed", topic: topic)
         }

@@ -208,9 +208,14 @@ final class RDKafkaProducerCore: Sendable {
         if let headers { rd_kafka_headers_destroy(headers) }  // owned by the message only on success
         var kafkaError = KafkaError(consuming: error)
         kafkaError.topic = topic
+        kafkaError.message += KafkaError.topicNameReason(kafkaError.code, topic: topic)
         if kafkaError.code == .messageSizeTooLarge {
             let size = (value?.count ?? 0) + (key?.count ?? 0)
-            kafkaError.message = "message of \(size) bytes is larger than message.max.bytes (\(kafkaError.message))"
+            let limit = client.property("message.max.bytes").map { " (\($0))" } ?? ""
+            // librdkafka counts headers and the record's framing too: a record a few bytes
+            // under the limit may still be refused.
+            kafkaError.message = "message of \(size) bytes (key and value; headers and framing count too) "
+                + "is larger than message.max.bytes\(limit): \(kafkaError.message)"
             kafkaError.property = "message.max.bytes"
         }
         return kafkaError

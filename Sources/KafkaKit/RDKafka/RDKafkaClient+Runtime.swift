@@ -10,6 +10,16 @@ extension RDKafkaClient {
         Int(rd_kafka_brokers_add(handle, brokers))
     }
 
+    /// The value librdkafka uses for a (non-secret) property, for messages.
+    func property(_ name: String) -> String? {
+        let conf = rd_kafka_conf(handle)
+        var size = 0
+        guard rd_kafka_conf_get(conf, name, nil, &size) == RD_KAFKA_CONF_OK, size > 0 else { return nil }
+        var buffer = [CChar](repeating: 0, count: size)
+        guard rd_kafka_conf_get(conf, name, &buffer, &size) == RD_KAFKA_CONF_OK else { return nil }
+        return String(nullTerminated: buffer)
+    }
+
     /// Changes the most detailed syslog level librdkafka logs at (0 emerg … 7 debug).
     func setLogLevel(_ level: Int32) {
         rd_kafka_set_log_level(handle, level)
@@ -18,6 +28,7 @@ extension RDKafkaClient {
     /// A topic handle with its own topic configuration, made before any other use of the topic
     /// (librdkafka keeps the configuration of a topic's first handle).
     func makeTopic(_ name: String, properties: [String: String]) throws(KafkaError) -> OpaquePointer {
+        if let error = KafkaError.invalidTopicName(name) { throw error }
         let conf = rd_kafka_default_topic_conf_dup(handle)!
         var reason = [CChar](repeating: 0, count: 512)
         for (key, value) in properties.sorted(by: { $0.key < $1.key }) {

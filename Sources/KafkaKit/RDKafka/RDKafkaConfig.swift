@@ -22,11 +22,16 @@ enum RDKafkaConfig {
 
     /// A new `rd_kafka_conf_t` with every property applied. The caller owns it.
     static func makeConf(_ configuration: KafkaConfiguration) throws(KafkaError) -> OpaquePointer {
+        // KafkaKit's own settings, checked with librdkafka's: every client is made here.
+        for (name, value) in [("eventBufferCapacity", configuration.eventBufferCapacity), ("consumerBatchSize", configuration.consumerBatchSize)] where value < 1 {
+            throw KafkaError(code: .invalidArgument, message: "\(name) must be 1 or more, not \(value)", property: name)
+        }
         let conf = rd_kafka_conf_new()!
         do throws(KafkaError) {
             // Sorted, so that the property reported for a configuration with several bad ones
             // is always the same.
             for (name, value) in configuration.properties.sorted(by: { $0.key < $1.key }) {
+                try check(name, value)
                 try set(name, value) { rd_kafka_conf_set(conf, name, value, $0, $1) }
             }
             if !configuration.topicProperties.isEmpty {
@@ -36,6 +41,7 @@ enum RDKafkaConfig {
                 let topicConf = existing ?? rd_kafka_topic_conf_new()!
                 do throws(KafkaError) {
                     for (name, value) in configuration.topicProperties.sorted(by: { $0.key < $1.key }) {
+                        try check(name, value)
                         try set(name, value) { rd_kafka_topic_conf_set(topicConf, name, value, $0, $1) }
                     }
                 } catch {
@@ -49,6 +55,27 @@ enum RDKafkaConfig {
             throw error
         }
         return conf
+    }
+
+    /// What librdkafka would take without a word but misread: a NUL (its C strings end there,
+    /// so `linger.ms\0x` would set `linger.ms`), or a broker list with a port that is not one
+    /// (`host:x` becomes port 0).
+    private static func check(_ name: String, _ value: String) throws(KafkaError) {
+        if name.utf8.contains(0) {
+            throw KafkaError(
+                code: .invalidArgument,
+                message: "property name \"\(name.replacingOccurrences(of: "\0", with: "\\0"))\" contains a NUL character",
+                property: name)
+        }
+        if value.utf8.contains(0) {
+            throw KafkaError(
+                code: .invalidArgument,
+                message: "the value of \(name) contains a NUL character (librdkafka would read only what comes before it)",
+                property: name)
+        }
+        if name == "bootstrap.servers" || name == "metadata.broker.list", let (message, position) = KafkaError.brokerListProblem(value) {
+            throw KafkaError(code: .invalidArgument, message: "\(name): \(message)", property: name, position: position)
+        }
     }
 
     private static func set(
