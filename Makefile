@@ -91,3 +91,14 @@ broker-stop:
 
 clean:
 	rm -rf .build Benchmarks/CBaseline/bin lib/tcl
+
+# Fuzzing with libFuzzer and AddressSanitizer (Linux, swift.org toolchain): the kafka.conf
+# parser, the socket and broker-spec parsers, the JSON parser and `kafka produce`'s record
+# splitter, one target each in the Fuzz/ package (never built by `swift build` here). Each runs
+# FUZZ_SECONDS (default 60) from its seed corpus Fuzz/Corpus/TARGET and checks more than "no
+# crash": round trips, errors that point into the input, no secret in an error or a dump. A
+# crash, a hang (an input over 5 s) or memory over 2 GiB fails the target and keeps the input
+# in Fuzz/.crashes/TARGET; new inputs go to Fuzz/.corpus (not committed). Prints one line per
+# target with its executions; exits 1 if any failed. FUZZ_TARGETS="JSONFuzzer ..." runs some.
+fuzz: bootstrap
+	@scripts/fuzz

@@ -14,6 +14,9 @@ let package = Package(
         .library(name: "KafkaKitConnections", targets: ["KafkaKitConnections"]),
         .library(name: "KafkaKitEvents", targets: ["KafkaKitEvents"]),
         .executable(name: "kafka", targets: ["KafkaCLI"]),
+        // Not API: the `kafka` command's input splitter, a product only so that the fuzzer
+        // (Fuzz/, `make fuzz`) can link it.
+        .library(name: "_KafkaKitCLISupport", targets: ["_KafkaKitCLISupport"]),
         // The Tcl package (`make tcl` installs it with its pkgIndex.tcl).
         .library(name: "KafkaKitTcl", type: .dynamic, targets: ["KafkaKitTcl"]),
     ],
@@ -64,10 +67,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "_KafkaKitCLISupport", swiftSettings: strict),
         .executableTarget(
             name: "KafkaCLI",
             dependencies: [
-                "KafkaKit", "KafkaKitConnections", "KafkaKitEvents",
+                "KafkaKit", "KafkaKitConnections", "KafkaKitEvents", "_KafkaKitCLISupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -126,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaCLITests",
-            dependencies: ["KafkaCLI", "KafkaKit", "KafkaKitEvents", "KafkaKitTestSupport"],
+            dependencies: ["KafkaCLI", "KafkaKit", "KafkaKitEvents", "KafkaKitTestSupport", "_KafkaKitCLISupport"],
             swiftSettings: strict
         ),
         .executableTarget(

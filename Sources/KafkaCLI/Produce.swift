@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KafkaKit
 import Synchronization
+import _KafkaKitCLISupport
 
 /// `kafka produce`: records from files or stdin, one per line (or per delimiter).
 struct Produce: AsyncParsableCommand {
@@ -63,7 +64,7 @@ struct Produce: AsyncParsableCommand {
             let progress = Progress(label: "produce")
             var sent = 0
             var notQueued = 0
-            let split = RecordSplitter(delimiter: Array(unescape(delimiter).utf8), keyDelimiter: keyDelimiter.map { Array(unescape($0).utf8) })
+            let split = KafkaRecordSplitter(delimiter: Array(unescape(delimiter).utf8), keyDelimiter: keyDelimiter.map { Array(unescape($0).utf8) })
             let inputs = files.isEmpty ? ["-"] : files
             // A read failure still lets what was queued be delivered and counted.
             var readFailure: (any Error)?
@@ -119,30 +120,6 @@ struct Produce: AsyncParsableCommand {
     }
 }
 
-/// Splits input bytes into records (and keys).
-struct RecordSplitter {
-    let delimiter: [UInt8]
-    let keyDelimiter: [UInt8]?
-
-    /// Key and value as slices of the read buffer: no copy.
-    func record(_ bytes: ArraySlice<UInt8>) -> (key: ArraySlice<UInt8>?, value: ArraySlice<UInt8>) {
-        guard let keyDelimiter, let range = Self.find(keyDelimiter, in: bytes) else { return (nil, bytes) }
-        return (bytes[..<range.lowerBound], bytes[range.upperBound...])
-    }
-
-    /// The first occurrence of `needle`; a one-byte needle (the usual newline) is a plain scan.
-    static func find(_ needle: [UInt8], in bytes: ArraySlice<UInt8>) -> Range<Int>? {
-        if needle.count == 1 {
-            return bytes.withUnsafeBytes { raw -> Range<Int>? in
-                guard let base = raw.baseAddress, let hit = memchr(base, Int32(needle[0]), raw.count) else { return nil }
-                let index = bytes.startIndex + (UnsafeRawPointer(hit) - base)
-                return index..<(index + 1)
-            }
-        }
-        return bytes.firstRange(of: needle)
-    }
-}
-
 /// Calls `body` for every record of a file (`-`: standard input), read in chunks of up to
 /// 1 MiB by an ``InputReader``. `body` is synchronous and returns `false` when the record could
 /// not be taken yet; `waiting` then handles that record asynchronously.
@@ -151,7 +128,7 @@ struct RecordSplitter {
 /// (the input was cut mid-record) is not, and is reported.
 func readRecords(
     from path: String,
-    splitter: RecordSplitter,
+    splitter: KafkaRecordSplitter,
     stop: StopSignals,
     _ body: (ArraySlice<UInt8>?, ArraySlice<UInt8>) -> Bool,
     waiting: (ArraySlice<UInt8>?, ArraySlice<UInt8>) async -> Void
@@ -159,25 +136,20 @@ func readRecords(
     let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY)
     guard fd >= 0 else { throw CLIFailure.kafka("cannot open \(path): \(String(cString: strerror(errno)))") }
     let reader = InputReader(fd: fd, path: path, stop: stop)
-    var pending: [UInt8] = []
+    var splitter = splitter
     for await chunk in reader.chunks {
-        pending += try chunk.get()
+        splitter.append(try chunk.get())
         reader.taken()
-        var start = pending.startIndex
-        while let range = RecordSplitter.find(splitter.delimiter, in: pending[start...]) {
-            let (key, value) = splitter.record(pending[start..<range.lowerBound])
+        while let (key, value) = splitter.next() {
             if !body(key, value) { await waiting(key, value) }
-            start = range.upperBound
         }
-        pending.removeSubrange(..<start)
     }
-    guard !pending.isEmpty else { return }
+    guard splitter.pendingCount > 0 else { return }
     if reader.stoppedEarly {
-        printError("kafka produce: \(pending.count) bytes after the last delimiter of \(path == "-" ? "standard input" : path) not sent (stopped mid-record)")
+        printError("kafka produce: \(splitter.pendingCount) bytes after the last delimiter of \(path == "-" ? "standard input" : path) not sent (stopped mid-record)")
         return
     }
-    let (key, value) = splitter.record(pending[...])
-    if !body(key, value) { await waiting(key, value) }
+    if let (key, value) = splitter.finish(), !body(key, value) { await waiting(key, value) }
 }
 
 /// `\n`, `\t`, `\r` and `\0` in a delimiter option.

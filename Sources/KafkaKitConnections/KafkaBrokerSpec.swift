@@ -6,7 +6,8 @@ public import KafkaKit
 /// [k1]127.0.0.1:9092/topic1?g.linger.ms=100&t.acks=all
 /// ```
 ///
-/// The part after `[ID]` is a ``KafkaSocket`` (the `kafka:` prefix is optional). As in the
+/// The part after `[ID]` is a ``KafkaSocket`` (the `kafka:` prefix is optional: `[k1]kafka:9092/t`
+/// is the broker `kafka:9092`, `[k1]kafka:kafka:9092/t` the same with the prefix). As in the
 /// seed, `key=callid` is accepted but has no effect here: a publish names its key itself.
 /// In `kafka.conf` a broker is a section (`type = broker`, `socket = ...`) named by its ID.
 public struct KafkaBrokerSpec: Sendable, Hashable, CustomStringConvertible {
@@ -41,7 +42,7 @@ public struct KafkaBrokerSpec: Sendable, Hashable, CustomStringConvertible {
             throw scanner.fail("invalid character '\(scanner.text[bad])' in broker ID '\(id)'", at: bad)
         }
         scanner.index = close + 1
-        _ = scanner.skipScheme()
+        scanner.skipOptionalScheme()
         self.init(id: id, socket: try scanner.socketBody())
     }
 

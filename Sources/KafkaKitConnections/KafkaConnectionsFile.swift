@@ -171,9 +171,9 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
             if types.count > 1 {
                 throw fail(types[1].line, "'type' given twice in [\(section.name)] (first at line \(type.line))", property: "type")
             }
-            func socket(_ entry: Entry) throws(KafkaError) -> KafkaSocket {
+            func socket(_ entry: Entry, schemeRequired: Bool = true) throws(KafkaError) -> KafkaSocket {
                 do {
-                    return try KafkaSocket(parsing: entry.value)
+                    return try KafkaSocket(parsing: entry.value, schemeRequired: schemeRequired)
                 } catch {
                     var error = error
                     error.message = "[\(section.name)] socket: \(error.message)"
@@ -206,11 +206,8 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
                     throw fail(section.line, "broker ID [\(section.name)] must not contain '\(bad)'")
                 }
                 try onlyKeys(["type", "socket"])
-                let entry = try single("socket")
                 // As in an [ID] spec, the "kafka:" prefix is optional here.
-                var value = entry
-                if !value.value.lowercased().hasPrefix("kafka:") { value.value = "kafka:" + value.value; value.column -= 6 }
-                var broker = KafkaBrokerSpec(id: section.name, socket: try socket(value))
+                var broker = KafkaBrokerSpec(id: section.name, socket: try socket(try single("socket"), schemeRequired: false))
                 broker.file = file
                 broker.line = section.line
                 result.brokers.append(broker)
@@ -250,6 +247,10 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
                 firstLine[entry.key] = entry.line
                 connection.propertyLines[KafkaConnection.propertyName(ofKey: entry.key)] = entry.line
                 switch entry.key {
+                case "socket", "event":
+                    // Not librdkafka properties: taken as one, a socket's secrets would show
+                    // wherever properties do (librdkafka refused the name only later).
+                    throw fail(entry.line, "'\(entry.key)' is not a key of [\(section.name)] (type = connection): it belongs in a type = broker or subscription section", property: entry.key)
                 case "brokers":
                     let brokers = entry.value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                     guard !brokers.isEmpty else { throw fail(entry.line, "brokers is empty in [\(section.name)]", property: "brokers") }

@@ -71,8 +71,16 @@ public struct KafkaSocket: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: ``KafkaError`` naming the offending part, with its 1-based
     ///   ``KafkaError/position`` in `text`.
     public init(parsing text: String) throws(KafkaError) {
+        try self.init(parsing: text, schemeRequired: true)
+    }
+
+    /// Parses `kafka:BROKERS/TOPIC[?PROPS]`, or with `schemeRequired: false` also
+    /// `BROKERS/TOPIC[?PROPS]` (a `type = broker` section's `socket`, as after a broker spec's `[ID]`).
+    ///
+    /// - Throws: ``KafkaError`` as ``init(parsing:)`` does.
+    package init(parsing text: String, schemeRequired: Bool) throws(KafkaError) {
         var scanner = KafkaSocketScanner(text)
-        try scanner.expectScheme()
+        if schemeRequired { try scanner.expectScheme() } else { scanner.skipOptionalScheme() }
         self = try scanner.socketBody()
     }
 
@@ -154,6 +162,15 @@ struct KafkaSocketScanner {
         else { return false }
         index += scheme.count
         return true
+    }
+
+    /// Skips `kafka:` where it is optional and a scheme: not where a port follows it, as in
+    /// `kafka:9092/t`, the broker list of a host named `kafka`.
+    mutating func skipOptionalScheme() {
+        let start = index
+        guard skipScheme() else { return }
+        let next = text[index...].prefix { $0 != "," && $0 != "/" }
+        if !next.isEmpty, next.allSatisfy({ $0.isASCII && $0.isNumber }) { index = start }
     }
 
     /// `BROKERS/TOPIC[?PROPS]` from the current position to the end.
