@@ -18,6 +18,8 @@ public struct TLSTestBroker: Sendable {
     public let mutualTLSPort: Int
     /// stunnel presenting a certificate for `wrong.example.invalid`, signed by the right CA.
     public let wrongHostPort: Int
+    /// A plain Tansu started with `--authentication`: SASL SCRAM required, no users.
+    public let saslPort: Int
 
     /// The passphrase of `client.key` (what `ssl.key.password` must say): a canary that the
     /// secrets tests look for in every output.
@@ -26,6 +28,7 @@ public struct TLSTestBroker: Sendable {
     public var tlsServers: String { "127.0.0.1:\(tlsPort)" }
     public var mutualTLSServers: String { "127.0.0.1:\(mutualTLSPort)" }
     public var wrongHostServers: String { "127.0.0.1:\(wrongHostPort)" }
+    public var saslServers: String { "127.0.0.1:\(saslPort)" }
     public func path(_ file: String) -> String { directory + "/" + file }
 
     public static var stunnelInstalled: Bool {
@@ -75,7 +78,7 @@ public struct TLSTestBroker: Sendable {
             let parts = line.split(separator: "=", maxSplits: 1)
             if parts.count == 2, let port = Int(parts[1]) { ports[String(parts[0])] = port }
         }
-        guard let tls = ports["TLS_PORT"], let mtls = ports["MTLS_PORT"], let wrong = ports["WRONGHOST_PORT"] else {
+        guard let tls = ports["TLS_PORT"], let mtls = ports["MTLS_PORT"], let wrong = ports["WRONGHOST_PORT"], let sasl = ports["SASL_PORT"] else {
             throw TLSTestBrokerFailed(message: "scripts/tls-broker start printed no ports: \(output)")
         }
         stopDirectory = strdup(directory)
@@ -83,7 +86,7 @@ public struct TLSTestBroker: Sendable {
             guard let directory = stopDirectory else { return }
             _ = try? TLSTestBroker.runScript(["stop", String(cString: directory)])
         }
-        return TLSTestBroker(directory: directory, tlsPort: tls, mutualTLSPort: mtls, wrongHostPort: wrong)
+        return TLSTestBroker(directory: directory, tlsPort: tls, mutualTLSPort: mtls, wrongHostPort: wrong, saslPort: sasl)
     }
 
     /// Runs scripts/tls-broker; its exit status and its output (standard output and error).

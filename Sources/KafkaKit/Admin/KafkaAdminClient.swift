@@ -18,7 +18,12 @@ public final class KafkaAdminClient: Sendable {
 
     /// Cluster metadata (all topics, or one).
     public func metadata(topic: String? = nil, timeout: Duration = .seconds(10)) async throws -> KafkaMetadata {
-        try await client.metadata(topic: topic, timeout: timeout)
+        client.discardUnservedEvents()
+        do {
+            return try await client.metadata(topic: topic, timeout: timeout)
+        } catch let error as KafkaError {
+            throw client.explainingConnectionFailure(error)
+        }
     }
 
     /// The number of partitions of a topic.
@@ -242,6 +247,7 @@ public final class KafkaAdminClient: Sendable {
         submit: (OpaquePointer, OpaquePointer) -> KafkaError?,
         read: (OpaquePointer) -> Result<T, KafkaError>
     ) async throws -> T {
+        client.discardUnservedEvents()
         let queue = RDKafkaQueue(newOn: client)
         let waiter = RDKafkaQueueWaiter(queue: queue)
         defer { waiter.close() }
@@ -264,8 +270,12 @@ public final class KafkaAdminClient: Sendable {
             }
             return true
         }
-        if let result { return try result.get() }
+        switch result {
+        case .success(let value): return value
+        case .failure(let error): throw client.explainingConnectionFailure(error)
+        case nil: break
+        }
         if ended == .cancelled { throw CancellationError() }
-        throw KafkaError(code: .timedOut, message: "no reply to the admin request within \(timeout)")
+        throw client.explainingConnectionFailure(KafkaError(code: .timedOut, message: "no reply to the admin request within \(timeout)"))
     }
 }
