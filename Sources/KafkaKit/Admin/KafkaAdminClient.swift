@@ -165,6 +165,14 @@ public final class KafkaAdminClient: Sendable {
             let result = rd_kafka_event_ListConsumerGroups_result(event)
             var count = 0
             let valid = rd_kafka_ListConsumerGroups_result_valid(result, &count)
+            var errorCount = 0
+            let errors = rd_kafka_ListConsumerGroups_result_errors(result, &errorCount)
+            // No group and an error (no broker could be asked) is a failure, not an empty list.
+            if count == 0, errorCount > 0, let error = errors?[0] {
+                return .failure(KafkaError(
+                    code: KafkaError.Code(rawValue: rd_kafka_error_code(error).rawValue),
+                    message: "listing consumer groups: " + String(cString: rd_kafka_error_string(error))))
+            }
             return .success((0..<count).map { i in
                 let g = valid![i]
                 return KafkaConsumerGroupListing(
