@@ -1,35 +1,63 @@
 import CLibrdkafka
+import Synchronization
 
-extension RDKafkaClient {
-    /// Removes every event waiting on the main queue of a client nobody serves it for (the
-    /// admin client): librdkafka puts each broker connection error there, and they would pile
-    /// up — and later be taken for the cause of an unrelated failure.
-    func discardUnservedEvents() {
-        while let event = rd_kafka_queue_poll(mainQueue, 0) { rd_kafka_event_destroy(event) }
-    }
+/// The broker connection errors an admin client has seen since its last answered request.
+///
+/// librdkafka puts each one on the main queue, which nobody serves for an admin client, and
+/// reports an identical error again only after 30 s: so they are collected as requests go,
+/// not only when one fails.
+struct AdminConnectionErrors: Sendable {
+    /// The last TLS or SASL error: the most telling.
+    var security: KafkaError?
+    /// The last transport error (a TLS alert, a refused connection).
+    var transport: KafkaError?
+}
 
-    /// `error`, or — when it only says that no broker answered (timed out, transport failure,
-    /// all brokers down) and librdkafka raised a broker connection error since the last
-    /// ``discardUnservedEvents()`` — that error, which says why: a certificate that failed
-    /// verification, a failed authentication (these first), a TLS alert or a refused
-    /// connection. Its message ends with what failed.
-    func explainingConnectionFailure(_ error: KafkaError) -> KafkaError {
-        var securityError: KafkaError?, transportError: KafkaError?
-        while let event = rd_kafka_queue_poll(mainQueue, 0) {
+extension KafkaAdminClient {
+    /// Moves the connection errors waiting on the main queue into ``connectionErrors``.
+    func collectConnectionErrors() {
+        var found = AdminConnectionErrors()
+        while let event = client.pollMainQueue() {
             defer { rd_kafka_event_destroy(event) }
             guard rd_kafka_event_type(event) == RD_KAFKA_EVENT_ERROR else { continue }
             let err = rd_kafka_event_error(event)
-            let found = KafkaError(err, message: rd_kafka_event_error_string(event).map { String(cString: $0) })
+            let error = KafkaError(err, message: rd_kafka_event_error_string(event).map { String(cString: $0) })
             switch err {
-            case RD_KAFKA_RESP_ERR__SSL, RD_KAFKA_RESP_ERR__AUTHENTICATION: securityError = found
-            case RD_KAFKA_RESP_ERR__TRANSPORT: transportError = found
+            case RD_KAFKA_RESP_ERR__SSL, RD_KAFKA_RESP_ERR__AUTHENTICATION: found.security = error
+            case RD_KAFKA_RESP_ERR__TRANSPORT: found.transport = error
             default: break
             }
         }
+        guard found.security != nil || found.transport != nil else { return }
+        connectionErrors.withLock { errors in
+            if let security = found.security { errors.security = security }
+            if let transport = found.transport { errors.transport = transport }
+        }
+    }
+
+    /// A request was answered: the brokers are reachable, earlier errors explain nothing now.
+    func requestAnswered() {
+        collectConnectionErrors()
+        connectionErrors.withLock { $0 = AdminConnectionErrors() }
+    }
+
+    /// `error`, or — when it only says that no broker answered (timed out, transport failure,
+    /// all brokers down) and a broker connection failed since the last answered request — that
+    /// failure, which says why: a certificate that failed verification, a failed
+    /// authentication (these first), a TLS alert or a refused connection. Its message ends
+    /// with what failed.
+    func explainingConnectionFailure(_ error: KafkaError) -> KafkaError {
         let unreachable: Set<KafkaError.Code> = [.timedOut, .allBrokersDown, KafkaError.Code(RD_KAFKA_RESP_ERR__TRANSPORT)]
-        guard var cause = securityError ?? transportError, unreachable.contains(error.code) else { return error }
+        guard unreachable.contains(error.code) else { return error }
+        collectConnectionErrors()
+        guard var cause = connectionErrors.withLock({ $0.security ?? $0.transport }) else { return error }
         cause.message += " (then: \(error.code.name): \(error.message))"
         cause.topic = error.topic
         return cause
     }
+}
+
+extension RDKafkaClient {
+    /// The next event on the main queue, without waiting.
+    func pollMainQueue() -> OpaquePointer? { rd_kafka_queue_poll(mainQueue, 0) }
 }

@@ -1,5 +1,6 @@
 import CLibrdkafka
 import Foundation
+import Synchronization
 public import Logging
 
 /// Cluster administration: metadata, topics, partitions, configurations, consumer groups and
@@ -8,6 +9,8 @@ public import Logging
 /// executor, never on the cooperative pool.
 public final class KafkaAdminClient: Sendable {
     let client: RDKafkaClient
+    /// See ``explainingConnectionFailure(_:)``.
+    let connectionErrors = Mutex(AdminConnectionErrors())
 
     /// Creates an admin client (a librdkafka producer handle that never produces).
     public init(configuration: KafkaConfiguration, logger: Logger = KafkaProducer.defaultLogger) throws {
@@ -18,11 +21,12 @@ public final class KafkaAdminClient: Sendable {
 
     /// Cluster metadata (all topics, or one).
     public func metadata(topic: String? = nil, timeout: Duration = .seconds(10)) async throws -> KafkaMetadata {
-        client.discardUnservedEvents()
         do {
-            return try await client.metadata(topic: topic, timeout: timeout)
+            let metadata = try await client.metadata(topic: topic, timeout: timeout)
+            requestAnswered()
+            return metadata
         } catch let error as KafkaError {
-            throw client.explainingConnectionFailure(error)
+            throw explainingConnectionFailure(error)
         }
     }
 
@@ -255,7 +259,7 @@ public final class KafkaAdminClient: Sendable {
         submit: (OpaquePointer, OpaquePointer) -> KafkaError?,
         read: (OpaquePointer) -> Result<T, KafkaError>
     ) async throws -> T {
-        client.discardUnservedEvents()
+        collectConnectionErrors()
         let queue = RDKafkaQueue(newOn: client)
         let waiter = RDKafkaQueueWaiter(queue: queue)
         defer { waiter.close() }
@@ -279,11 +283,13 @@ public final class KafkaAdminClient: Sendable {
             return true
         }
         switch result {
-        case .success(let value): return value
-        case .failure(let error): throw client.explainingConnectionFailure(error)
+        case .success(let value):
+            requestAnswered()
+            return value
+        case .failure(let error): throw explainingConnectionFailure(error)
         case nil: break
         }
         if ended == .cancelled { throw CancellationError() }
-        throw client.explainingConnectionFailure(KafkaError(code: .timedOut, message: "no reply to the admin request within \(timeout)"))
+        throw explainingConnectionFailure(KafkaError(code: .timedOut, message: "no reply to the admin request within \(timeout)"))
     }
 }
