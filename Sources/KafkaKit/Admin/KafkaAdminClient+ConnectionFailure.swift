@@ -41,19 +41,25 @@ extension KafkaAdminClient {
         connectionErrors.withLock { $0 = AdminConnectionErrors() }
     }
 
-    /// `error`, or — when it only says that no broker answered (timed out, transport failure,
-    /// all brokers down) and a broker connection failed since the last answered request — that
-    /// failure, which says why: a certificate that failed verification, a failed
-    /// authentication (these first), a TLS alert or a refused connection. Its message ends
-    /// with what failed.
+    /// `error`, explained when it only says that no broker answered (timed out, transport
+    /// failure, all brokers down) and a broker connection failed since the last answered
+    /// request: a TLS or SASL failure (a certificate that failed verification, a failed
+    /// authentication) is thrown in its place, its message ending with what failed; any other
+    /// (a TLS alert, a refused connection) is added to the error's message, its code kept.
     func explainingConnectionFailure(_ error: KafkaError) -> KafkaError {
         let unreachable: Set<KafkaError.Code> = [.timedOut, .allBrokersDown, KafkaError.Code(RD_KAFKA_RESP_ERR__TRANSPORT)]
         guard unreachable.contains(error.code) else { return error }
         collectConnectionErrors()
-        guard var cause = connectionErrors.withLock({ $0.security ?? $0.transport }) else { return error }
-        cause.message += " (then: \(error.code.name): \(error.message))"
-        cause.topic = error.topic
-        return cause
+        let (security, transport) = connectionErrors.withLock { ($0.security, $0.transport) }
+        if var cause = security {
+            cause.message += " (then: \(error.code.name): \(error.message))"
+            cause.topic = error.topic
+            return cause
+        }
+        guard let transport else { return error }
+        var explained = error
+        explained.message += " (last broker connection error: \(transport.message))"
+        return explained
     }
 }
 
