@@ -85,6 +85,8 @@ public struct TLSTestBroker: Sendable {
         atexit {
             guard let directory = stopDirectory else { return }
             _ = try? TLSTestBroker.runScript(["stop", String(cString: directory)])
+            // The certificates and keys were for this run only.
+            try? FileManager.default.removeItem(atPath: String(cString: directory))
         }
         return TLSTestBroker(directory: directory, tlsPort: tls, mutualTLSPort: mtls, wrongHostPort: wrong, saslPort: sasl)
     }
