@@ -93,7 +93,9 @@ struct Consume: AsyncParsableCommand {
         if group != nil {
             try consumer.subscribe(topics: [topic])
         } else {
-            let metadata = try await consumer.metadata(topic: topic)
+            // Asked of an admin client: its failure names the cause (a certificate that failed
+            // verification, a failed authentication), where the consumer's says "transport failure".
+            let metadata = try await KafkaAdminClient(configuration: connection.configuration()).metadata(topic: topic)
             guard let found = metadata.topic(topic), found.error == nil, !found.partitions.isEmpty else {
                 throw CLIFailure.kafka("topic \(topic) does not exist")
             }

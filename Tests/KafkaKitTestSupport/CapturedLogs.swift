@@ -6,6 +6,8 @@ public final class CapturedLogs: Sendable {
     public struct Entry: Sendable {
         public var level: Logger.Level
         public var message: String
+        /// The line's metadata (the logger's and the call's), as `key=value` pairs.
+        public var metadata: String = ""
     }
 
     private let storage = Mutex<[Entry]>([])
@@ -16,6 +18,8 @@ public final class CapturedLogs: Sendable {
     public var entries: [Entry] { storage.withLock { $0 } }
     /// Each entry as "LEVEL message".
     public var lines: [String] { entries.map { "\($0.level) \($0.message)" } }
+    /// Each entry as "LEVEL message [metadata]": everything a log handler could print.
+    public var fullLines: [String] { entries.map { "\($0.level) \($0.message) [\($0.metadata)]" } }
 }
 
 /// A `LogHandler` that records every line at every level into ``CapturedLogs``.
@@ -32,6 +36,8 @@ public struct CapturingLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        logs.append(.init(level: event.level, message: "\(event.message)"))
+        let all = metadata.merging(event.metadata ?? [:]) { _, call in call }
+        let text = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        logs.append(.init(level: event.level, message: "\(event.message)", metadata: text))
     }
 }

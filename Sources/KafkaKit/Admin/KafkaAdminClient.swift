@@ -1,5 +1,6 @@
 import CLibrdkafka
 import Foundation
+import Synchronization
 public import Logging
 
 /// Cluster administration: metadata, topics, partitions, configurations, consumer groups and
@@ -8,6 +9,8 @@ public import Logging
 /// executor, never on the cooperative pool.
 public final class KafkaAdminClient: Sendable {
     let client: RDKafkaClient
+    /// See ``explainingConnectionFailure(_:)``.
+    let connectionErrors = Mutex(AdminConnectionErrors())
 
     /// Creates an admin client (a librdkafka producer handle that never produces).
     public init(configuration: KafkaConfiguration, logger: Logger = KafkaProducer.defaultLogger) throws {
@@ -18,7 +21,13 @@ public final class KafkaAdminClient: Sendable {
 
     /// Cluster metadata (all topics, or one).
     public func metadata(topic: String? = nil, timeout: Duration = .seconds(10)) async throws -> KafkaMetadata {
-        try await client.metadata(topic: topic, timeout: timeout)
+        do {
+            let metadata = try await client.metadata(topic: topic, timeout: timeout)
+            requestAnswered()
+            return metadata
+        } catch let error as KafkaError {
+            throw explainingConnectionFailure(error)
+        }
     }
 
     /// The number of partitions of a topic.
@@ -160,6 +169,14 @@ public final class KafkaAdminClient: Sendable {
             let result = rd_kafka_event_ListConsumerGroups_result(event)
             var count = 0
             let valid = rd_kafka_ListConsumerGroups_result_valid(result, &count)
+            var errorCount = 0
+            let errors = rd_kafka_ListConsumerGroups_result_errors(result, &errorCount)
+            // No group and an error (no broker could be asked) is a failure, not an empty list.
+            if count == 0, errorCount > 0, let error = errors?[0] {
+                return .failure(KafkaError(
+                    code: KafkaError.Code(rawValue: rd_kafka_error_code(error).rawValue),
+                    message: "listing consumer groups: " + String(cString: rd_kafka_error_string(error))))
+            }
             return .success((0..<count).map { i in
                 let g = valid![i]
                 return KafkaConsumerGroupListing(
@@ -242,6 +259,7 @@ public final class KafkaAdminClient: Sendable {
         submit: (OpaquePointer, OpaquePointer) -> KafkaError?,
         read: (OpaquePointer) -> Result<T, KafkaError>
     ) async throws -> T {
+        collectConnectionErrors()
         let queue = RDKafkaQueue(newOn: client)
         let waiter = RDKafkaQueueWaiter(queue: queue)
         defer { waiter.close() }
@@ -264,8 +282,14 @@ public final class KafkaAdminClient: Sendable {
             }
             return true
         }
-        if let result { return try result.get() }
+        switch result {
+        case .success(let value):
+            requestAnswered()
+            return value
+        case .failure(let error): throw explainingConnectionFailure(error)
+        case nil: break
+        }
         if ended == .cancelled { throw CancellationError() }
-        throw KafkaError(code: .timedOut, message: "no reply to the admin request within \(timeout)")
+        throw explainingConnectionFailure(KafkaError(code: .timedOut, message: "no reply to the admin request within \(timeout)"))
     }
 }

@@ -80,11 +80,13 @@ public struct KafkaConfiguration: Sendable, Hashable {
     }
 
     /// Whether a property holds secret material whose value must never be shown.
+    /// Every property librdkafka itself hides as sensitive is one (except `sasl.username` and
+    /// `ssl.ca.pem`: a name and a public certificate).
     public static func isSensitive(_ property: String) -> Bool {
         let name = property.lowercased()
-        return name.contains("password") || name.contains("secret") || name.hasPrefix("ssl.key")
-            || name == "ssl_key" || name == "sasl.oauthbearer.config"
-            || name.hasSuffix(".private.key") || name.contains("token")
+        return name.contains("password") || name.contains("passphrase") || name.contains("secret")
+            || name.hasPrefix("ssl.key") || name == "ssl_key" || name == "sasl.oauthbearer.config"
+            || name.contains("private.key") || name.contains("token")
     }
 }
 
