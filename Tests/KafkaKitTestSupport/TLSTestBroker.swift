@@ -103,7 +103,7 @@ public struct TLSTestBroker: Sendable {
         // Output to a file, not a pipe: the brokers the script starts in the background must
         // not keep the caller waiting for an end of file.
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("tls-broker-\(UUID().uuidString).out")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
         let handle = try FileHandle(forWritingTo: output)
         defer { try? handle.close() }
