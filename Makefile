@@ -4,6 +4,9 @@ export KAFKA_PORT
 export PKG_CONFIG_PATH := /usr/local/lib/pkgconfig:$(PKG_CONFIG_PATH)
 BROKER := 127.0.0.1:$(KAFKA_PORT)
 SWIFT_BUILD_FLAGS ?=
+# Fault suites that start processes and brokers of their own (SIGKILL, chaos proxy): run last,
+# one test at a time, so that their load does not push other tests past their deadlines.
+FAULT_PROCESS_SUITES := ConsumerAtLeastOnceTests|KillCLITests|ChaosTests|BrokerCrashTests
 BROKER_DOWN_SUITES := PublisherMockClusterTests|EventsReviewFixTests|ProducerLifecycleTests|ProducerMockClusterTests|ProducerPerMessageTests|ProducerShutdownTests|ProducerFaultTests|ConsumerFaultTests
 
 TCL_INSTALL_DIR ?= $(CURDIR)/lib/tcl
@@ -41,9 +44,10 @@ test: bootstrap
 	if ! scripts/broker status >/dev/null 2>&1; then scripts/broker start >/dev/null && started=1; fi; \
 	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) timeout 2700 sh -c '\
 	  swift test $(SWIFT_BUILD_FLAGS) --filter "$(BROKER_DOWN_SUITES)"; first=$$?; \
-	  swift test $(SWIFT_BUILD_FLAGS) --skip-build --skip "$(BROKER_DOWN_SUITES)"; rest=$$?; \
+	  swift test $(SWIFT_BUILD_FLAGS) --skip-build --skip "$(BROKER_DOWN_SUITES)|$(FAULT_PROCESS_SUITES)"; rest=$$?; \
+	  swift test $(SWIFT_BUILD_FLAGS) --skip-build --no-parallel --filter "$(FAULT_PROCESS_SUITES)"; faults=$$?; \
 	  $(MAKE) --no-print-directory tcl-test TCL_CONFIG=debug; tcl=$$?; \
-	  [ $$first = 0 ] && [ $$rest = 0 ] && [ $$tcl = 0 ]'; status=$$?; \
+	  [ $$first = 0 ] && [ $$rest = 0 ] && [ $$faults = 0 ] && [ $$tcl = 0 ]'; status=$$?; \
 	if [ $$started = 1 ]; then scripts/broker stop >/dev/null; fi; \
 	exit $$status
 
@@ -110,6 +114,6 @@ SOAK_SUITES := ConsumerAtLeastOnceTests|KillCLITests|ChaosTests|BrokerCrashTests
 soak: bootstrap
 	@started=0; \
 	if ! scripts/broker status >/dev/null 2>&1; then scripts/broker start >/dev/null && started=1; fi; \
-	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) KAFKAKIT_SOAK=1 timeout 3600 swift test $(SWIFT_BUILD_FLAGS) --filter "$(SOAK_SUITES)"; status=$$?; \
+	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) KAFKAKIT_SOAK=1 timeout 3600 swift test $(SWIFT_BUILD_FLAGS) --no-parallel --filter "$(SOAK_SUITES)"; status=$$?; \
 	if [ $$started = 1 ]; then scripts/broker stop >/dev/null; fi; \
 	exit $$status
