@@ -91,3 +91,18 @@ broker-stop:
 
 clean:
 	rm -rf .build Benchmarks/CBaseline/bin lib/tcl
+
+# The Swift suites under ThreadSanitizer, then AddressSanitizer with its leak checker
+# (SANITIZERS=thread or SANITIZERS=address for one), each built in a scratch path of its own
+# (.build-tsan, .build-asan), against a broker started (and stopped) here, with the same
+# two-process split as `make test`. Fails on a failing test or on any sanitizer report; the
+# shims and suppressions it needs, each with its reason, are in scripts/sanitizers/.
+SANITIZERS ?= thread address
+.PHONY: sanitize
+sanitize: bootstrap
+	@started=0; \
+	if ! scripts/broker status >/dev/null 2>&1; then scripts/broker start >/dev/null && started=1; fi; \
+	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) SANITIZE_FIRST_SUITES="$(BROKER_DOWN_SUITES)" SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" \
+	  scripts/sanitize $(SANITIZERS); status=$$?; \
+	if [ $$started = 1 ]; then scripts/broker stop >/dev/null; fi; \
+	exit $$status

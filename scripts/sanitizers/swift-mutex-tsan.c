@@ -19,8 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
+// Weak: in a process without ThreadSanitizer (`swift test` itself, which starts the test
+// process with the same environment) they are absent and the wrappers only forward.
+void __tsan_acquire(void *addr) __attribute__((weak));
+void __tsan_release(void *addr) __attribute__((weak));
 
 #define SWIFTCALL __attribute__((swiftcall))
 #define SWIFTSELF __attribute__((swift_context))  // lowered to LLVM's swiftself: r13 on x86_64
@@ -57,20 +59,20 @@ SWIFTCALL void $s15Synchronization12_MutexHandleV9_lockSlowyys6UInt32VF(uint32_t
 SWIFTCALL void $s15Synchronization12_MutexHandleV9_lockSlowyys6UInt32VF(uint32_t self_id, void *SWIFTSELF word) {
     RESOLVE(lock_slow, lock_slow_fn, LOCK_SLOW)
     f(self_id, word);
-    __tsan_acquire(word);
+    if (__tsan_acquire) __tsan_acquire(word);
 }
 
 SWIFTCALL bool $s15Synchronization12_MutexHandleV12_tryLockSlowSbyF(void *SWIFTSELF word) __asm__(TRYLOCK_SLOW);
 SWIFTCALL bool $s15Synchronization12_MutexHandleV12_tryLockSlowSbyF(void *SWIFTSELF word) {
     RESOLVE(trylock_slow, trylock_slow_fn, TRYLOCK_SLOW)
     bool locked = f(word);
-    if (locked) __tsan_acquire(word);
+    if (locked && __tsan_acquire) __tsan_acquire(word);
     return locked;
 }
 
 SWIFTCALL void $s15Synchronization12_MutexHandleV11_unlockSlowyyF(void *SWIFTSELF word) __asm__(UNLOCK_SLOW);
 SWIFTCALL void $s15Synchronization12_MutexHandleV11_unlockSlowyyF(void *SWIFTSELF word) {
     RESOLVE(unlock_slow, unlock_slow_fn, UNLOCK_SLOW)
-    __tsan_release(word);
+    if (__tsan_release) __tsan_release(word);
     f(word);
 }
