@@ -84,7 +84,10 @@ struct PartitionConsumerMockClusterTests {
         try consumer.start(topic: "t", partition: 0, at: .beginning)
         #expect(try await consumer.consume(topic: "t", partition: 0, timeout: .seconds(20))?.valueString == "only")
         #expect(try await queueLength(afterStopping: 0) == 0)
+        // Read to the end before each stop: a fetch still under way at a stop may add to the
+        // queue after it (outdated, and not what this checks).
         try consumer.start(topic: "t", partition: 0, at: .beginning)
+        #expect(try await consumer.consume(topic: "t", partition: 0, timeout: .seconds(20))?.valueString == "only")
         #expect(try await queueLength(afterStopping: 0) == 0, "restarted")
         try consumer.start(topic: "t", partition: 3, at: .beginning)
         await #expect(throws: KafkaError.self) { try await consumer.consume(topic: "t", partition: 3, timeout: .seconds(20)) }
