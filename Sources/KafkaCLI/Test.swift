@@ -47,10 +47,18 @@ struct Test: AsyncParsableCommand {
                     // are the configuration's fault.
                     throw CLIFailure.configuration("\(error)")
                 }
-                defer { Task { await registry.shutdown() } }
                 // Succeeds only once the broker acknowledged; fails within message_timeout_ms.
-                _ = try await producer.sendAndWait(KafkaProducerRecord(topic: topic, key: key, value: message))
+                // Shut down on either path before returning: the process exits right after, and
+                // must not while the producer's threads run (LeakSanitizer saw it, as the
+                // shutdown used to be left to a task nothing waited for).
+                do {
+                    _ = try await producer.sendAndWait(KafkaProducerRecord(topic: topic, key: key, value: message))
+                } catch {
+                    await registry.shutdown()
+                    throw error
+                }
                 print("Message sent successfully")
+                await registry.shutdown()
             }
         }
     }

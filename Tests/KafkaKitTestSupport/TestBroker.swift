@@ -27,6 +27,14 @@ public enum TestBroker {
         return servers
     }
 
+    /// What the deadlines of ``withDeadline(seconds:_:)`` and ``returnsWithin(seconds:_:)``
+    /// are multiplied by: `KAFKAKIT_TEST_DEADLINE_SCALE`, 1 unless set. `make sanitize` sets
+    /// it, as the sanitizers slow everything several times (group joins on the broker most).
+    public static let deadlineScale: Double = {
+        guard let text = ProcessInfo.processInfo.environment["KAFKAKIT_TEST_DEADLINE_SCALE"], let scale = Double(text), scale >= 1 else { return 1 }
+        return scale
+    }()
+
     /// A topic name no other test uses.
     public static func freshTopic(_ prefix: String = "test") -> String {
         "\(prefix)-\(UUID().uuidString.lowercased())"
@@ -39,7 +47,8 @@ public struct TestBrokerMissing: Error, CustomStringConvertible {
     }
 }
 
-/// Fails instead of hanging when `body` does not finish within `seconds`.
+/// Fails instead of hanging when `body` does not finish within `seconds` (times
+/// ``TestBroker/deadlineScale``).
 ///
 /// The deadline does not wait for `body` to notice its cancellation: a body stuck in a call
 /// that ignores cancellation is left to finish in the background, and the test fails on time.
@@ -83,8 +92,8 @@ private final class DeadlineRace<T: Sendable>: Sendable {
             do { finish(.success(try await body())) } catch { finish(.failure(error)) }
         }
         let timer = Task {
-            try? await Task.sleep(for: .seconds(seconds))
-            finish(.failure(DeadlineExceeded(seconds: seconds)))
+            try? await Task.sleep(for: .seconds(seconds * TestBroker.deadlineScale))
+            finish(.failure(DeadlineExceeded(seconds: seconds * TestBroker.deadlineScale)))
         }
         let cancelNow = state.withLock { state -> Bool in
             state.tasks = [work, timer]
@@ -117,8 +126,8 @@ public func returnsWithin<T: Sendable>(seconds: Double, _ body: @escaping @Senda
             do { once.resume(.success(try await body())) } catch { once.resume(.failure(error)) }
         }
         Task {
-            try? await Task.sleep(for: .seconds(seconds))
-            once.resume(.failure(DeadlineExceeded(seconds: seconds)))
+            try? await Task.sleep(for: .seconds(seconds * TestBroker.deadlineScale))
+            once.resume(.failure(DeadlineExceeded(seconds: seconds * TestBroker.deadlineScale)))
         }
     }
     return try result.get()

@@ -21,7 +21,7 @@ extension KafkaPartitionConsumer {
     public func stop(topic: String, partition: Int32) throws {
         guard let started = removeStarted(topic: topic, partition: partition) else { throw KafkaError.notStarted(topic, partition) }
         started.waiter?.close()
-        guard rd_kafka_consume_stop(started.topic.handle, partition) == 0 else { throw KafkaError.lastError("stopping", topic, partition) }
+        if let error = started.stopBlocking() { throw error }
     }
 
     @available(*, deprecated, message: "pass a KafkaPartition")

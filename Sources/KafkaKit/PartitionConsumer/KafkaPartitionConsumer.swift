@@ -47,7 +47,7 @@ public final class KafkaPartitionConsumer: Sendable {
         guard !started.isEmpty else { return }
         let stopAll: @Sendable () -> Void = {
             for partition in started {
-                rd_kafka_consume_stop(partition.topic.handle, partition.partition)
+                _ = partition.stopBlocking()
                 partition.waiter?.close()
             }
         }
@@ -99,10 +99,7 @@ public final class KafkaPartitionConsumer: Sendable {
             throw KafkaError.notStarted(topic, partition.rawValue)
         }
         started.waiter?.close()
-        let error: KafkaError? = await runBlocking {
-            rd_kafka_consume_stop(started.topic.handle, started.partition) == 0 ? nil : KafkaError.lastError("stopping", topic, started.partition)
-        }
-        if let error { throw error }
+        if let error = await runBlocking({ started.stopBlocking() }) { throw error }
     }
 
     // MARK: Reading
@@ -278,6 +275,29 @@ final class RDKafkaStartedPartition: Sendable {
         self.partition = partition
         self.waiter = waiter
         self.minimumOffset = max(start.rawValue, -1)
+    }
+
+    /// Stops fetching the partition (blocking: run it on the blocking executor). A partition
+    /// read directly also has its fetch queue emptied: librdkafka's stop leaves a barrier there
+    /// that holds the partition, and with it the topic, until the queue is read again — so a
+    /// partition stopped for good, or one its topic does not have, was never freed, not even by
+    /// `rd_kafka_destroy` (about 3 KB a stop; LeakSanitizer showed it, `make sanitize`).
+    func stopBlocking() -> KafkaError? {
+        let error = rd_kafka_consume_stop(topic.handle, partition) == 0 ? nil : KafkaError.lastError("stopping", topic.name, partition)
+        if let waiter { Self.discardAll(of: waiter.queue) }
+        return error
+    }
+
+    /// Takes, without waiting, whatever `queue` holds and destroys it: messages fetched before a
+    /// stop are dropped, as ``KafkaPartitionConsumer/stop(topic:partition:)`` says.
+    private static func discardAll(of queue: RDKafkaQueue) {
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<rd_kafka_message_t>?.self, capacity: 64) { slots in
+            while true {
+                let taken = rd_kafka_consume_batch_queue(queue.handle, 0, slots.baseAddress, slots.count)
+                for i in 0..<max(0, taken) { rd_kafka_message_destroy(slots[i]) }
+                if taken < slots.count { return }
+            }
+        }
     }
 
     /// A non-blocking take of what the partition's queue holds, up to the collector's room.
