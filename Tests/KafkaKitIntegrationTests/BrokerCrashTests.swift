@@ -9,13 +9,6 @@ import Testing
 /// failed with the reason); flush, shutdown and close return within their bounds.
 @Suite("Broker killed with SIGKILL", .serialized, .enabled(if: TestBroker.shouldRun, "KAFKA_BOOTSTRAP_SERVERS is not set"))
 struct BrokerCrashTests {
-    final class Reports: Sendable {
-        private let storage = Mutex<[KafkaDeliveryReport]>([])
-        func add(_ batch: [KafkaDeliveryReport]) { storage.withLock { $0 += batch } }
-        var all: [KafkaDeliveryReport] { storage.withLock { $0 } }
-        var count: Int { storage.withLock { $0.count } }
-    }
-
     func broker() throws -> LocalBroker {
         try #require(LocalBroker.isInstalled, "the Tansu broker is not installed: run scripts/bootstrap")
         return try LocalBroker()
@@ -35,7 +28,7 @@ struct BrokerCrashTests {
         configuration.messageTimeout = .seconds(15)
         configuration.linger = .milliseconds(5)
         configuration["log_level"] = "0"
-        let reports = Reports()
+        let reports = ReportLog()
         let producer = try KafkaProducer(configuration: configuration) { event in
             if case .deliveryReports(let batch) = event { reports.add(batch) }
         }
@@ -77,7 +70,7 @@ struct BrokerCrashTests {
         var configuration = KafkaConfiguration(bootstrapServers: [broker.bootstrapServers])
         configuration.messageTimeout = .seconds(5)
         configuration["log_level"] = "0"
-        let reports = Reports()
+        let reports = ReportLog()
         let producer = try KafkaProducer(configuration: configuration) { event in
             if case .deliveryReports(let batch) = event { reports.add(batch) }
         }

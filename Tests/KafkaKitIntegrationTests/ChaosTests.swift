@@ -11,13 +11,6 @@ import Testing
 /// consumer reads everything delivered, once and in order (the log as it read it).
 @Suite("Chaos: connections cut every 0.5–1.5 s", .serialized, .enabled(if: TestBroker.shouldRun, "KAFKA_BOOTSTRAP_SERVERS is not set"))
 struct ChaosTests {
-    final class Reports: Sendable {
-        private let storage = Mutex<[KafkaDeliveryReport]>([])
-        func add(_ batch: [KafkaDeliveryReport]) { storage.withLock { $0 += batch } }
-        var all: [KafkaDeliveryReport] { storage.withLock { $0 } }
-        var count: Int { storage.withLock { $0.count } }
-    }
-
     @Test("producing and consuming through a connection-cutting proxy: nothing lost, every outcome reported")
     func connectionsCut() async throws {
         try #require(LocalBroker.isInstalled, "the Tansu broker is not installed: run scripts/bootstrap")
@@ -51,7 +44,7 @@ struct ChaosTests {
         configuration["log_level"] = "0"
         configuration.messageTimeout = .seconds(300)
         configuration.linger = .milliseconds(5)
-        let reports = Reports()
+        let reports = ReportLog()
         let producer = try KafkaProducer(configuration: configuration) { event in
             if case .deliveryReports(let batch) = event { reports.add(batch) }
         }
