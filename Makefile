@@ -15,7 +15,7 @@ BROKER_DOWN_SUITES := PublisherMockClusterTests|EventsReviewFixTests|ProducerLif
 TCL_INSTALL_DIR ?= $(CURDIR)/lib/tcl
 TCL_CONFIG ?= release
 
-.PHONY: bootstrap build run quickstart test tcl tcl-test bench bench-tcl broker-start broker-stop clean fuzz soak sanitize
+.PHONY: bootstrap build run quickstart docs test tcl tcl-test bench bench-tcl broker-start broker-stop clean fuzz soak sanitize
 
 bootstrap:
 	@scripts/bootstrap
@@ -36,6 +36,17 @@ quickstart: bootstrap
 	swift build -c release --product QuickStart
 	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) .build/release/QuickStart
 
+# The DocC catalogs (KafkaKit, KafkaKitConnections, KafkaKitEvents), built with swift-docc-plugin;
+# a warning (a broken symbol link, an undocumented parameter) fails the build. Archives land in
+# .build/plugins/Swift-DocC/outputs/. `make test` runs this first.
+DOC_TARGETS := KafkaKit KafkaKitConnections KafkaKitEvents
+docs: bootstrap
+	@mkdir -p .build; for target in $(DOC_TARGETS); do \
+	  echo "docs: $$target"; \
+	  swift package generate-documentation --target $$target --warnings-as-errors >.build/docs-$$target.log 2>&1 \
+	    || { cat .build/docs-$$target.log; echo "docs: $$target has warnings or errors (above)"; exit 1; }; \
+	done
+
 # Unit, mock-cluster and integration tests against a broker started (and stopped) here;
 # bounded at 45 minutes so a hung test fails CI instead of using up its time.
 # The suites that take a mock broker down run first, in a process of their own: librdkafka's
@@ -45,7 +56,7 @@ quickstart: bootstrap
 # they wait for `kafka` children synchronously on the concurrency pool's threads (two here),
 # which starved timed tests beside them. The fault suites that kill processes and brokers of
 # their own run last, one test at a time.
-test: bootstrap
+test: bootstrap docs
 	@started=0; \
 	if ! scripts/broker status >/dev/null 2>&1; then scripts/broker start >/dev/null && started=1; fi; \
 	KAFKA_BOOTSTRAP_SERVERS=$(BROKER) timeout 2700 sh -c '\

@@ -17,7 +17,7 @@ public import ServiceLifecycle
 /// each failed fire-and-forget delivery at `info` level.
 ///
 /// The producer works as soon as it is created. Run it in a `ServiceGroup` to tie its
-/// graceful shutdown to the service lifecycle; otherwise call ``shutdown()``.
+/// graceful shutdown to the service lifecycle; otherwise call ``shutdown(timeout:)``.
 ///
 /// ```swift
 /// let producer = try KafkaProducer(configuration: .init(bootstrapServers: ["127.0.0.1:9092"]), logger: logger)
