@@ -252,6 +252,25 @@ struct ProducerTransactionStateMachineTests {
         #expect(!machine.acceptsSends)
     }
 
+    @Test("a record refused as PRODUCER_FENCED (abortable for librdkafka) makes the producer fatal at once")
+    func producerFencedIsFatal() throws {
+        var machine = inTransaction()
+        let refused = KafkaError(code: .producerFenced, message: "ProduceRequest failed: Broker: There is a newer producer", requiresAbort: true)
+        let error = try #require(run(&machine, .commit, error: refused))
+        #expect(error.isFatal)
+        #expect(!error.requiresAbort)
+        #expect(error.isFenced)
+        #expect(error.message.contains("create a new producer"))
+        #expect(machine.state == .fatal(refused))
+        #expect(refusal(&machine, .abort)?.isFatal == true)
+        // An epoch refused without more may be a coordinator's timeout, which an abort recovers from.
+        var timedOut = inTransaction()
+        let epoch = KafkaError(code: .invalidProducerEpoch, message: "epoch", requiresAbort: true)
+        #expect(run(&timedOut, .commit, error: epoch)?.requiresAbort == true)
+        #expect(timedOut.state == .needsAbort(epoch))
+        #expect(!epoch.isFenced)
+    }
+
     @Test("a fatal error raised by librdkafka meanwhile: the running call and all later ones report it")
     func fatalRaised() {
         var machine = inTransaction()

@@ -18,8 +18,11 @@ extension KafkaError.Code {
 
 extension KafkaError {
     /// Whether a transactional producer was fenced: another producer with the same
-    /// `transactional.id` has taken over (``isFatal`` is set too; make a new producer).
+    /// `transactional.id` has taken over. librdkafka treats a record the broker refused this
+    /// way as an error that requires abort; the abort is then fatal — make a new producer.
+    /// (``Code/invalidProducerEpoch`` counts only when fatal: short of that it may also mean
+    /// the coordinator timed the transaction out, which an abort recovers from.)
     public var isFenced: Bool {
-        code == .fenced || code == .producerFenced || code == .invalidProducerEpoch
+        code == .fenced || code == .producerFenced || (code == .invalidProducerEpoch && isFatal)
     }
 }

@@ -148,7 +148,7 @@ struct ProducerTransactionStateMachine {
         default:
             break
         }
-        if let error, error.isFatal {
+        if let error, Self.endsTheProducer(error) {
             state = .fatal(error)
             return Self.fatal(error, in: operation)
         }
@@ -196,6 +196,16 @@ struct ProducerTransactionStateMachine {
             retry.message += " (call abortTransaction() again to finish the abort)"
             return retry
         }
+    }
+
+    /// Whether `error` leaves the producer unusable: librdkafka says it is fatal, or the broker
+    /// said `PRODUCER_FENCED` — a newer producer with the same `transactional.id` holds the ID,
+    /// so no commit or abort can succeed any more. librdkafka reports a record refused that way
+    /// as requiring an abort and fails the abort (fatally, or — on a broker that drops the
+    /// connection instead of answering — only at its timeout); KafkaKit, like the Java
+    /// client, makes it fatal at once.
+    static func endsTheProducer(_ error: KafkaError) -> Bool {
+        error.isFatal || error.code == .producerFenced
     }
 
     /// librdkafka raised a fatal error (seen by the poller): every later call fails with it.
