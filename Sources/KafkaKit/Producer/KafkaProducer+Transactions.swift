@@ -61,6 +61,7 @@ extension KafkaProducer {
     ///   - consumer: the group consumer the records were read with.
     ///   - offsets: per partition, the next offset to read (the last processed record's
     ///     `offset + 1`, its ``KafkaConsumerMessage/nextPosition``).
+    ///   - timeout: how long to wait for the coordinators' answers.
     /// - Throws: ``KafkaError``: outside a transaction, for a negative offset, for a consumer
     ///   with auto-commit on; an error with ``KafkaError/requiresAbort`` when the coordinator
     ///   refused them (the group's generation moved on after a rebalance, ...).
