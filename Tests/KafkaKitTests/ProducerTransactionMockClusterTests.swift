@@ -221,6 +221,38 @@ struct ProducerTransactionMockClusterTests {
         expectOneReportEach(ids, reports.all)
     }
 
+    @Test("a transactional producer dropped with a transaction open: every message still gets one report")
+    func droppedWithTransactionOpen() async throws {
+        let cluster = MockCluster(brokers: 2)
+        cluster.createTopic("dropped", partitions: 1)
+        cluster.setLeader(topic: "dropped", partition: 0, broker: 2)
+        let logs = CapturedLogs()
+        let logger = Logger(label: "test") { _ in CapturingLogHandler(logs) }
+        let reports = ReportLog()
+        var ids: [KafkaProducerMessageID] = []
+        do {
+            let producer = try KafkaProducer(configuration: transactional(cluster, coordinator: 1), logger: logger) { event in
+                if case .deliveryReports(let batch) = event { reports.add(batch) }
+            }
+            try await producer.initTransactions()
+            try producer.beginTransaction()
+            for i in 0..<10 { ids.append(try await producer.send(KafkaProducerRecord(topic: "dropped", value: "\(i)"))) }
+            try await producer.flush(timeout: .seconds(10))
+            cluster.setBrokerDown(2)
+            for i in 10..<40 { ids.append(try await producer.send(KafkaProducerRecord(topic: "dropped", value: "\(i)"))) }
+        }
+        try await withDeadline(seconds: 30) {
+            while reports.count < 40 { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        expectOneReportEach(ids, reports.all)
+        #expect(reports.all.filter(\.isDelivered).count == 10)
+        // Dropped, it stops without waiting (a zero timeout): the abort may or may not be
+        // confirmed in that time, and the log says which, at info.
+        let said = logs.entries.filter { $0.message.contains("transaction at shutdown") }
+        #expect(said.count == 1, "\(logs.lines)")
+        #expect(said.allSatisfy { $0.level == .info })
+    }
+
     @Test("a body that throws aborts the transaction and rethrows; a body that returns commits")
     func withTransaction() async throws {
         struct BodyFailed: Error {}
