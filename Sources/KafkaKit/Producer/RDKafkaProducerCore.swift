@@ -51,6 +51,9 @@ final class RDKafkaProducerCore: Sendable {
     /// The transaction rules (``ProducerTransactionStateMachine``); a producer without
     /// `transactional.id` only answers its calls with an error.
     let transactions: RDKafkaProducerTransactions
+    /// `transactions.isTransactional`, kept here so that a send of a producer without
+    /// `transactional.id` pays one load and branch on its own object.
+    private let isTransactional: Bool
     /// Set while a thread takes an event from librdkafka and handles it. An atomic flag, not a
     /// `Mutex`: a failed try-lock of a `Mutex` is a system call on Linux (PI futex), and the
     /// sender tries on every send.
@@ -82,6 +85,7 @@ final class RDKafkaProducerCore: Sendable {
         self.lifecycle = lifecycle
         self.transactions = RDKafkaProducerTransactions(
             transactionalID: configuration.properties["transactional.id"].flatMap { $0.isEmpty ? nil : $0 })
+        self.isTransactional = transactions.isTransactional
         self.events = withEvents
             // Weak: the event sequence may outlive the producer, and must not keep its client.
             ? BoundedEventBuffer(capacity: configuration.eventBufferCapacity, onSpace: { [weak lifecycle] in lifecycle?.queueSpaceFreed() })
@@ -165,7 +169,7 @@ final class RDKafkaProducerCore: Sendable {
         }
         // Checked before librdkafka, whose refusal (`_STATE`, "Operation not valid in state
         // Ready") does not say what to do; a producer without transactional.id pays one branch.
-        if transactions.isTransactional, !transactions.acceptsSends {
+        if isTransactional, !transactions.acceptsSends {
             return transactions.sendRefusal(topic: topic)
         }
         var headers: OpaquePointer? = nil
@@ -218,7 +222,7 @@ final class RDKafkaProducerCore: Sendable {
         if let headers { rd_kafka_headers_destroy(headers) }  // owned by the message only on success
         var kafkaError = KafkaError(consuming: error)
         kafkaError.topic = topic
-        if transactions.isTransactional, kafkaError.code == .invalidState {
+        if isTransactional, kafkaError.code == .invalidState {
             // A send that raced a commit or abort: librdkafka refused it.
             let librdkafka = kafkaError.message
             kafkaError = transactions.sendRefusal(topic: topic)
@@ -461,7 +465,7 @@ final class RDKafkaProducerCore: Sendable {
         if lifecycle.beginShutdown() {
             let clock = ContinuousClock()
             let start = clock.now
-            if transactions.isTransactional {
+            if isTransactional {
                 let outcome = transactions.abortAtShutdownBlocking(client, timeout: timeout, logger: logger)
                 report.abortedTransaction = outcome.aborted
                 report.transactionError = outcome.error
