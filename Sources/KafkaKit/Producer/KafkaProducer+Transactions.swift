@@ -140,10 +140,15 @@ extension KafkaProducer {
     /// Runs `body` in a transaction: begins one, commits it when `body` returns, and aborts it
     /// when `body` throws (then rethrows `body`'s error).
     ///
-    /// A commit that fails retriably is tried again (three times in all, each with `timeout`);
-    /// a commit error that requires an abort aborts the transaction and is thrown; a fatal
-    /// error is thrown as is. When the abort itself fails, its error is thrown instead (its
-    /// message names what caused the abort).
+    /// A commit that fails retriably is tried again (three times in all, each with `timeout`;
+    /// if the last one fails too, its error is thrown and the commit is left to finish with
+    /// ``commitTransaction(timeout:)``); a commit error that requires an abort aborts the
+    /// transaction and is thrown; a fatal error is thrown as is. When the abort itself fails,
+    /// its error is thrown instead (its message names what caused the abort).
+    ///
+    /// `body` runs on the caller's executor. Nested transactions do not exist: a
+    /// `withTransaction` inside `body` fails with ``KafkaError/Code/invalidState`` (and so
+    /// aborts the outer one, if `body` lets the error through).
     ///
     /// ```swift
     /// try await producer.withTransaction {
