@@ -15,7 +15,7 @@ BROKER_DOWN_SUITES := PublisherMockClusterTests|EventsReviewFixTests|ProducerLif
 TCL_INSTALL_DIR ?= $(CURDIR)/lib/tcl
 TCL_CONFIG ?= release
 
-.PHONY: bootstrap build run quickstart docs test tcl tcl-test bench bench-tcl broker-start broker-stop clean fuzz soak sanitize
+.PHONY: bootstrap build run quickstart docs example test tcl tcl-test bench bench-tcl broker-start broker-stop clean fuzz soak sanitize
 
 bootstrap:
 	@scripts/bootstrap
@@ -47,6 +47,16 @@ docs: bootstrap
 	    || { cat .build/docs-$$target.log; echo "docs: $$target has warnings or errors (above)"; exit 1; }; \
 	done
 
+# The example service (Examples/OrderPipeline: Hummingbird 2, a transactional pipeline,
+# Prometheus metrics; a package of its own) built, and its test run against the local broker:
+# 1 000 orders over HTTP, SIGTERM mid-stream, a restart, every order exactly once downstream.
+example: bootstrap
+	@started=0; \
+	if ! scripts/broker status >/dev/null 2>&1; then scripts/broker start >/dev/null && started=1; fi; \
+	cd Examples/OrderPipeline && KAFKA_BOOTSTRAP_SERVERS=$(BROKER) swift test $(SWIFT_BUILD_FLAGS); status=$$?; \
+	cd $(CURDIR); if [ $$started = 1 ]; then scripts/broker stop >/dev/null; fi; \
+	exit $$status
+
 # Unit, mock-cluster and integration tests against a broker started (and stopped) here;
 # bounded at 45 minutes so a hung test fails CI instead of using up its time.
 # The suites that take a mock broker down run first, in a process of their own: librdkafka's
@@ -66,7 +76,8 @@ test: bootstrap docs
 	  swift test $(SWIFT_BUILD_FLAGS) --skip-build --filter "KafkaCLITests\." --skip "$(FAULT_PROCESS_SUITES)"; cli=$$?; \
 	  swift test $(SWIFT_BUILD_FLAGS) --skip-build --no-parallel --filter "$(FAULT_PROCESS_SUITES)"; faults=$$?; \
 	  $(MAKE) --no-print-directory tcl-test TCL_CONFIG=debug; tcl=$$?; \
-	  [ $$first = 0 ] && [ $$rest = 0 ] && [ $$tls = 0 ] && [ $$cli = 0 ] && [ $$faults = 0 ] && [ $$tcl = 0 ]'; status=$$?; \
+	  (cd Examples/OrderPipeline && swift test $(SWIFT_BUILD_FLAGS)); example=$$?; \
+	  [ $$first = 0 ] && [ $$rest = 0 ] && [ $$tls = 0 ] && [ $$cli = 0 ] && [ $$faults = 0 ] && [ $$tcl = 0 ] && [ $$example = 0 ]'; status=$$?; \
 	if [ $$started = 1 ]; then scripts/broker stop >/dev/null; fi; \
 	exit $$status
 
