@@ -8,13 +8,15 @@ import Prometheus
 /// `POST /orders`, `GET /health`, `GET /metrics`.
 struct HTTPRoutes: Sendable {
     let producer: KafkaProducer
+    let consumer: KafkaConsumer
     let settings: Settings
     let status: ServiceStatus
     let registry: PrometheusCollectorRegistry
     private let received = Counter(label: "orders.received")
 
-    init(producer: KafkaProducer, settings: Settings, status: ServiceStatus, registry: PrometheusCollectorRegistry) {
+    init(producer: KafkaProducer, consumer: KafkaConsumer, settings: Settings, status: ServiceStatus, registry: PrometheusCollectorRegistry) {
         self.producer = producer
+        self.consumer = consumer
         self.settings = settings
         self.status = status
         self.registry = registry
@@ -61,6 +63,7 @@ struct HTTPRoutes: Sendable {
     private func health() -> Response {
         var snapshot = status.snapshot
         snapshot.producerQueue = producer.outputQueueLength
+        snapshot.assignedPartitions = (try? consumer.assignment().count) ?? 0
         let body = (try? JSONEncoder().encode(snapshot)) ?? Data("{}".utf8)
         return Response(
             status: status.isHealthy ? .ok : .serviceUnavailable,

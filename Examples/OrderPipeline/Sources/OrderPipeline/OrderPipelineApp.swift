@@ -18,7 +18,7 @@ struct OrderPipelineApp {
     static func main() async {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
+            handler.logLevel = ProcessInfo.processInfo.environment["KAFKA_DEBUG"] == nil ? .info : .debug
             return handler
         }
         let logger = Logger(label: "OrderPipeline")
@@ -37,6 +37,8 @@ struct OrderPipelineApp {
 
         var common = KafkaConfiguration(bootstrapServers: settings.bootstrapServers.split(separator: ",").map(String.init))
         common.clientID = "order-pipeline"
+        if let debug = settings.debug { common["debug"] = debug }
+        for (name, value) in settings.properties { common[name] = value }
 
         var eventsConfiguration = common
         eventsConfiguration.acks = .all
@@ -58,7 +60,7 @@ struct OrderPipelineApp {
         let pipeline = OrderPipelineService(consumer: consumer, producer: writer, settings: settings, status: status, logger: logger)
 
         let router = Router()
-        HTTPRoutes(producer: events, settings: settings, status: status, registry: registry).add(to: router)
+        HTTPRoutes(producer: events, consumer: consumer, settings: settings, status: status, registry: registry).add(to: router)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "OrderPipeline"),

@@ -13,6 +13,8 @@ final class ServiceStatus: Sendable {
         var ordersProcessed = 0
         var transactionsCommitted = 0
         var producerQueue = 0
+        /// The input partitions the pipeline's consumer holds now.
+        var assignedPartitions = 0
     }
 
     private let state = Mutex(Snapshot())

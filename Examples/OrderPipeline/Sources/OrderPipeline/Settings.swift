@@ -9,6 +9,11 @@ struct Settings: Sendable {
     var acceptedTopic: String
     var group: String
     var transactionalID: String
+    /// Any librdkafka property for all three clients, from `KAFKA_PROPERTY_<name>` with the
+    /// name's dots as underscores (`KAFKA_PROPERTY_session_timeout_ms=6000`).
+    var properties: [String: String]
+    /// librdkafka `debug` contexts (`KAFKA_DEBUG`, e.g. `cgrp,fetch`), logged at `debug`.
+    var debug: String?
 
     static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Settings {
         func value(_ name: String, _ fallback: String) -> String {
@@ -26,7 +31,15 @@ struct Settings: Sendable {
             ordersTopic: value("ORDERS_TOPIC", "orders"),
             acceptedTopic: value("ORDERS_ACCEPTED_TOPIC", "orders.accepted"),
             group: value("ORDERS_GROUP", "order-pipeline"),
-            transactionalID: value("ORDERS_TRANSACTIONAL_ID", "order-pipeline-1")
+            transactionalID: value("ORDERS_TRANSACTIONAL_ID", "order-pipeline-1"),
+            properties: Dictionary(
+                environment.compactMap { name, value in
+                    name.hasPrefix("KAFKA_PROPERTY_")
+                        ? (String(name.dropFirst("KAFKA_PROPERTY_".count)).replacingOccurrences(of: "_", with: "."), value) : nil
+                },
+                uniquingKeysWith: { _, last in last }
+            ),
+            debug: environment["KAFKA_DEBUG"].flatMap { $0.isEmpty ? nil : $0 }
         )
     }
 }

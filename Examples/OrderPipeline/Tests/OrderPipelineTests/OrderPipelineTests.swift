@@ -31,6 +31,9 @@ final class OrderPipelineTests: XCTestCase {
             "ORDERS_ACCEPTED_TOPIC": "orders-accepted-\(run)",
             "ORDERS_GROUP": "order-pipeline-\(run)",
             "ORDERS_TRANSACTIONAL_ID": "order-pipeline-\(run)",
+            // Tansu answers a JoinGroup after about a session timeout: keep rebalances short.
+            "KAFKA_PROPERTY_session_timeout_ms": "6000",
+            "KAFKA_PROPERTY_max_poll_interval_ms": "10000",
         ]
         let admin = try KafkaAdminClient(configuration: KafkaConfiguration(bootstrapServers: [brokers]))
         try await admin.createTopics([
@@ -40,6 +43,8 @@ final class OrderPipelineTests: XCTestCase {
 
         // First instance: SIGTERM once 400 orders were answered, while 8 clients keep posting.
         let first = try ServiceProcess(environment: settings)
+        // Post once the pipeline holds its partitions, so that SIGTERM comes while it writes.
+        try first.waitUntilAssigned()
         let ledger = OrderLedger(total: Self.orders)
         await postAll(port: first.port, ledger: ledger, onAccepted: { accepted in
             if accepted == 400 { first.terminate() }
@@ -65,7 +70,8 @@ final class OrderPipelineTests: XCTestCase {
         counts = try await readAccepted(brokers: brokers, topic: "orders-accepted-\(run)", until: { _ in false })
         let missing = (0..<Self.orders).map(OrderLedger.id).filter { counts[$0] == nil }
         let duplicated = counts.filter { $0.value > 1 }
-        print("ORDERS accepted_first=\(afterFirst.accepted.count) refused_first=\(afterFirst.unanswered.count) output=\(counts.values.reduce(0, +)) missing=\(missing.count) duplicated=\(duplicated.count)")
+        let processedFirst = first.log().components(separatedBy: "orders.processed=").last?.prefix { $0.isNumber } ?? "?"
+        print("ORDERS accepted_first=\(afterFirst.accepted.count) processed_first=\(processedFirst) refused_first=\(afterFirst.unanswered.count) output=\(counts.values.reduce(0, +)) missing=\(missing.count) duplicated=\(duplicated.count)")
         XCTAssertTrue(missing.isEmpty, "orders missing downstream: \(missing.prefix(10))")
         XCTAssertTrue(duplicated.isEmpty, "orders written more than once downstream: \(duplicated.prefix(10))")
         XCTAssertEqual(counts.values.reduce(0, +), Self.orders)
@@ -83,9 +89,9 @@ final class OrderPipelineTests: XCTestCase {
                     while let order = ledger.take() {
                         let outcome = HTTPClient.post(port: port, path: "/orders", body: order.body)
                         switch outcome {
-                        case .answered(202):
+                        case .answered(202, _):
                             onAccepted(ledger.accepted(order.index))
-                        case .answered(let status):
+                        case .answered(let status, _):
                             ledger.failed(order.index, status: status)
                         case .notTaken:
                             ledger.unanswered(order.index)
@@ -105,6 +111,7 @@ final class OrderPipelineTests: XCTestCase {
         configuration["auto.offset.reset"] = "earliest"
         configuration["isolation.level"] = "read_committed"
         configuration["enable.auto.commit"] = "false"
+        configuration["session.timeout.ms"] = "6000"
         let consumer = try KafkaConsumer(configuration: configuration)
         try consumer.subscribe(topics: [topic])
         let counts = Mutex([String: Int]())

@@ -18,7 +18,7 @@ final class ServiceProcess: Sendable {
         process.executableURL = executable
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let logURL = FileManager.default.temporaryDirectory.appendingPathComponent("order-pipeline-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: logURL)
         let out = Pipe()
         process.standardOutput = out
@@ -38,6 +38,20 @@ final class ServiceProcess: Sendable {
         self.port = port
         self.process = process
         self.logURL = logURL
+    }
+
+    /// Waits (at most 120 s) until `GET /health` says the pipeline's consumer holds partitions.
+    func waitUntilAssigned() throws {
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            if case .answered(_, let body) = HTTPClient.request(port: port, method: "GET", path: "/health", body: []),
+                body.contains(#""assignedPartitions":"#), !body.contains(#""assignedPartitions":0"#)
+            {
+                return
+            }
+            usleep(200_000)
+        }
+        throw ServiceError(description: "the pipeline held no partitions after 120 s; log:\n\(log())")
     }
 
     func terminate() { kill(process.processIdentifier, SIGTERM) }
@@ -69,14 +83,18 @@ struct ServiceError: Error, CustomStringConvertible {
 /// A blocking HTTP/1.1 client for one request per connection (`Connection: close`).
 enum HTTPClient {
     enum Outcome: Equatable {
-        /// The server answered with this status.
-        case answered(Int)
+        /// The server answered with this status and body.
+        case answered(Int, String)
         /// The server did not take the request: the connection was refused, or closed before a
         /// byte of a response came.
         case notTaken
     }
 
     static func post(port: Int, path: String, body: [UInt8]) -> Outcome {
+        request(port: port, method: "POST", path: path, body: body)
+    }
+
+    static func request(port: Int, method: String, path: String, body: [UInt8]) -> Outcome {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return .notTaken }
         defer { close(fd) }
@@ -88,7 +106,7 @@ enum HTTPClient {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         if connected != 0 { return .notTaken }
-        let head = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        let head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
         let request = Array(head.utf8) + body
         var sent = 0
         while sent < request.count {
@@ -107,6 +125,8 @@ enum HTTPClient {
         let statusLine = response.prefix { $0 != UInt8(ascii: "\r") }
         let parts = String(decoding: statusLine, as: UTF8.self).split(separator: " ")
         guard parts.count >= 2, let status = Int(parts[1]) else { return .notTaken }
-        return .answered(status)
+        let text = String(decoding: response, as: UTF8.self)
+        let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+        return .answered(status, body)
     }
 }
