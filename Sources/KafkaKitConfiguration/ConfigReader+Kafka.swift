@@ -12,7 +12,9 @@ extension ConfigReader {
         switch kind {
         case .boolean: return bool(forKey: key, isSecret: isSecret).map { $0 ? "true" : "false" }
         case .integer: return int(forKey: key, isSecret: isSecret).map { String($0) }
-        case .float: return double(forKey: key, isSecret: isSecret).map { String($0) }
+        case .float:
+            // A whole number as one (`5`, not `5.0`).
+            return int(forKey: key, isSecret: isSecret).map { String($0) } ?? double(forKey: key, isSecret: isSecret).map { String($0) }
         case .string: return stringArray(forKey: key, isSecret: isSecret).map { $0.joined(separator: ",") }
         }
     }
