@@ -162,6 +162,23 @@ struct TracingMockClusterTests {
         await producer.shutdown(timeout: .zero)
     }
 
+    @Test("records purged at shutdown end their send spans with the purge")
+    func purgedAtShutdown() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("purged", partitions: 1)
+        let tracer = W3CTestTracer()
+        let producer = try KafkaProducer(configuration: producerConfiguration(cluster, tracer))
+        cluster.setBrokerDown()
+        for i in 0..<10 { _ = try producer.trySend(KafkaProducerRecord(topic: "purged", value: "m\(i)")) }
+        #expect(await producer.shutdown(timeout: .zero) == 10)
+        let sends = tracer.finishedSpans.filter { $0.operationName == "send purged" }
+        #expect(sends.count == 10)
+        #expect(sends.allSatisfy { span in
+            [SpanAttribute.string("_PURGE_QUEUE"), .string("_PURGE_INFLIGHT")].contains { $0 == span.attributes.get("error.type") }
+        })
+        #expect(tracer.activeSpanCount == 0 && tracer.repeatedEnds == 0)
+    }
+
     @Test("a record librdkafka refuses ends its send span at once with the error")
     func refusedSend() async throws {
         let cluster = MockCluster()
