@@ -39,7 +39,7 @@ quickstart: bootstrap
 # The DocC catalogs (KafkaKit, KafkaKitConnections, KafkaKitEvents), built with swift-docc-plugin;
 # a warning (a broken symbol link, an undocumented parameter) fails the build. Archives land in
 # .build/plugins/Swift-DocC/outputs/. `make test` runs this first.
-DOC_TARGETS := KafkaKit KafkaKitConnections KafkaKitEvents
+DOC_TARGETS := KafkaKit KafkaKitConnections KafkaKitEvents KafkaKitConfiguration
 docs: bootstrap
 	@mkdir -p .build; for target in $(DOC_TARGETS); do \
 	  echo "docs: $$target"; \

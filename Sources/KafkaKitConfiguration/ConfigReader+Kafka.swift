@@ -20,7 +20,7 @@ extension ConfigReader {
     }
 
     /// Every librdkafka property found under this reader, by name. Secret ones (see
-    /// ``KafkaKit/KafkaConfiguration/isSensitive(_:)``) are read as secrets, so that access
+    /// `isSensitive(_:)`) are read as secrets, so that access
     /// reporters redact them. `skipping` names properties the caller reads under keys of its own.
     func librdkafkaProperties(skipping: Set<String> = []) -> [String: String] {
         var properties: [String: String] = [:]
@@ -34,7 +34,7 @@ extension ConfigReader {
 
     /// A whole number of at least `minimum` at `key`, or `nil` if there is none.
     ///
-    /// - Throws: ``KafkaKit/KafkaError`` naming the key (as `shown`) if the value is not one.
+    /// - Throws: `KafkaError` naming the key (as `shown`) if the value is not one.
     func wholeNumber(forKey key: ConfigKey, shown: String, minimum: Int) throws(KafkaError) -> Int? {
         let number: Int?
         if let text = string(forKey: key) {
@@ -55,7 +55,7 @@ extension ConfigReader {
     /// A yes/no value at `key` (`yes`, `no`, `true`, `false`, `on`, `off`, `1`, `0`, as in
     /// `kafka.conf`), or `nil` if there is none.
     ///
-    /// - Throws: ``KafkaKit/KafkaError`` naming the key if the value is none of these.
+    /// - Throws: `KafkaError` naming the key if the value is none of these.
     func yesOrNo(forKey key: ConfigKey, shown: String) throws(KafkaError) -> Bool? {
         guard let text = string(forKey: key) else { return bool(forKey: key) }
         switch text.trimmingCharacters(in: .whitespaces).lowercased() {
@@ -81,7 +81,7 @@ extension KafkaError {
         KafkaError(code: .invalidArgument, message: "configuration key '\(key)' \(why)", property: property ?? key)
     }
 
-    /// A librdkafka property's problem (from ``KafkaKit/KafkaConfiguration/validateProperties()``)
+    /// A librdkafka property's problem (from `validateProperties()`)
     /// told with the configuration key it was read from: `keyOf` gives the key of a property.
     func namingConfigurationKey(_ keyOf: (String) -> String) -> KafkaError {
         guard let property else { return self }

@@ -12,7 +12,7 @@ extension KafkaConfiguration {
     /// `--kafka-bootstrap-servers` from command-line arguments. Every property the installed
     /// librdkafka knows is looked up (global and topic-level, aliases included): security
     /// (`security.protocol`, `sasl.*`, `ssl.*`), `client.id`, `acks`, `linger.ms`, ... Secrets
-    /// (``isSensitive(_:)``: `sasl.password`, `ssl.key.password`, OAuth client secrets, ...)
+    /// (`isSensitive(_:)`: `sasl.password`, `ssl.key.password`, OAuth client secrets, ...)
     /// are read as secrets, so access reporters redact them.
     ///
     /// A value may be text, or the property's own type where the source has types (a JSON
@@ -21,12 +21,12 @@ extension KafkaConfiguration {
     /// ignored, as in any swift-configuration reader.
     ///
     /// KafkaKit's settings, librdkafka having no property for them:
-    /// - `kafkakit.queue.full.wait.ms` (integer ≥ 0, default 10 000): ``queueFullPolicy``,
+    /// - `kafkakit.queue.full.wait.ms` (integer ≥ 0, default 10 000): `queueFullPolicy`,
     ///   how long a send waits for queue space; 0 fails at once.
-    /// - `kafkakit.event.buffer.capacity` (integer ≥ 1): ``eventBufferCapacity``.
-    /// - `kafkakit.shutdown.timeout.ms` (integer ≥ 0): ``shutdownTimeout``.
-    /// - `kafkakit.consumer.batch.size` (integer ≥ 1): ``consumerBatchSize``.
-    /// - `kafkakit.tracing` (yes/no, default no): ``tracing`` with its default options (the
+    /// - `kafkakit.event.buffer.capacity` (integer ≥ 1): `eventBufferCapacity`.
+    /// - `kafkakit.shutdown.timeout.ms` (integer ≥ 0): `shutdownTimeout`.
+    /// - `kafkakit.consumer.batch.size` (integer ≥ 1): `consumerBatchSize`.
+    /// - `kafkakit.tracing` (yes/no, default no): `tracing` with its default options (the
     ///   bootstrapped tracer).
     ///
     /// ```swift
@@ -37,7 +37,7 @@ extension KafkaConfiguration {
     /// let configuration = try KafkaConfiguration(config: config.scoped(to: "kafka"))
     /// ```
     ///
-    /// - Throws: ``KafkaError`` naming the key (relative to the reader) and the property of the
+    /// - Throws: `KafkaError` naming the key (relative to the reader) and the property of the
     ///   first value librdkafka or KafkaKit refuses, with secret values redacted. How
     ///   properties go together is checked when a client is made.
     public init(config: ConfigReader) throws(KafkaError) {
@@ -51,7 +51,7 @@ extension KafkaConfiguration {
         }
     }
 
-    /// KafkaKit's own settings (see ``init(config:)``), keys shown with `keyPrefix`.
+    /// KafkaKit's own settings (see `init(config:)`), keys shown with `keyPrefix`.
     mutating func readKafkaKitSettings(from config: ConfigReader, keyPrefix: String) throws(KafkaError) {
         func number(_ key: String, minimum: Int) throws(KafkaError) -> Int? {
             try config.wholeNumber(forKey: ConfigKey(key), shown: keyPrefix + key, minimum: minimum)

@@ -14,7 +14,7 @@ extension KafkaConnection {
     /// `orders` reads `kafka.orders.brokers` (`KAFKA_ORDERS_BROKERS` from environment
     /// variables), `kafka.orders.client_id`, ... and any librdkafka property by its name as
     /// a key path (`kafka.orders.sasl.password`, `KAFKA_ORDERS_SASL_PASSWORD`), secrets read
-    /// as secrets. See ``KafkaKit/KafkaConfiguration/init(config:)`` for how names become keys.
+    /// as secrets. See `KafkaConfiguration.init(config:)` for how names become keys.
     ///
     /// The seed's keys keep their meaning and defaults: `brokers` (a comma-separated list or
     /// a list of strings, default `localhost:9092`), `client_id`, `message_max_bytes`,
@@ -22,7 +22,7 @@ extension KafkaConnection {
     /// (`bootstrap.servers`, `client.id`, ...) are taken too, the seed's key first; with
     /// environment variables both spell the same variable (`KAFKA_ORDERS_CLIENT_ID`).
     ///
-    /// - Throws: ``KafkaKit/KafkaError`` naming the key of the first bad value: an empty or
+    /// - Throws: `KafkaError` naming the key of the first bad value: an empty or
     ///   malformed `brokers`, a number that is not a non-negative whole number, a property
     ///   librdkafka refuses.
     public init(name: String, config: ConfigReader) throws(KafkaError) {

@@ -5,7 +5,7 @@ public import KafkaKitConnections
 extension KafkaConnectionsFile {
     /// Reads named connections from swift-configuration: `connections` lists their names (a
     /// comma-separated list or a list of strings), each read with
-    /// ``KafkaKitConnections/KafkaConnection/init(name:config:)`` under its name; `enabled`
+    /// `KafkaConnection.init(name:config:)` under its name; `enabled`
     /// (yes/no, default yes) is `kafka.conf`'s `[general] enabled`.
     ///
     /// ```sh
@@ -18,7 +18,7 @@ extension KafkaConnectionsFile {
     /// Broker IDs and subscriptions (`type = broker`, `type = subscription`) are `kafka.conf`'s
     /// only.
     ///
-    /// - Throws: ``KafkaKit/KafkaError`` naming the key: an empty or repeated connection name,
+    /// - Throws: `KafkaError` naming the key: an empty or repeated connection name,
     ///   one that is also a key here (`connections`, `enabled`), a bad `enabled`, or a bad
     ///   value of a connection.
     public init(config: ConfigReader) throws(KafkaError) {

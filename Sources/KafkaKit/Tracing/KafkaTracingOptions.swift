@@ -4,7 +4,7 @@ public import Tracing
 /// context in record headers, a span per produced record, a span per processed record.
 ///
 /// Tracing is off unless ``KafkaConfiguration/tracing`` is set; then a producer injects the
-/// sending task's ``ServiceContext`` into each record's headers (in the format the instrument
+/// sending task's `ServiceContext` into each record's headers (in the format the instrument
 /// chooses: W3C `traceparent`/`tracestate` with an OpenTelemetry tracer) and, by default,
 /// starts a `send <topic>` span that the record's delivery report ends. A consumer's
 /// ``KafkaConsumer/withSpan(for:isolation:_:)`` runs a `process <topic>` span for a record,
