@@ -40,18 +40,28 @@ enum BenchTracing: String {
     }
 }
 
-/// The least a real tracer does per span: random IDs, the parent's trace, attributes kept
-/// under a lock, W3C `traceparent` injection; ended spans are counted, not exported.
+/// About the least a real tracer does per span: fresh IDs (splitmix64, as fast tracers use, not
+/// a system call), the parent's trace, the W3C `traceparent` formatted once per span and injected
+/// as is, attributes kept under a lock; ended spans are counted, not exported.
 final class BenchTracer: Tracer, Sendable {
     struct Identity: Sendable {
         var traceHigh: UInt64
         var traceLow: UInt64
         var span: UInt64
+        var traceparent: String
     }
 
     private enum IdentityKey: ServiceContextKey { typealias Value = Identity }
 
     let ended = Atomic<Int>(0)
+    private let seed = Atomic<UInt64>(UInt64.random(in: 1...(.max)))
+
+    private func nextID() -> UInt64 {
+        var z = seed.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return (z ^ (z >> 31)) | 1
+    }
 
     func startSpan<Instant: TracerInstant>(
         _ operationName: String, context: @autoclosure () -> ServiceContext, ofKind kind: SpanKind,
@@ -59,10 +69,10 @@ final class BenchTracer: Tracer, Sendable {
     ) -> BenchSpan {
         var context = context()
         let parent = context[IdentityKey.self]
-        let identity = Identity(
-            traceHigh: parent?.traceHigh ?? .random(in: 1...(.max)), traceLow: parent?.traceLow ?? .random(in: 1...(.max)),
-            span: .random(in: 1...(.max)))
-        context[IdentityKey.self] = identity
+        let high = parent?.traceHigh ?? nextID()
+        let low = parent?.traceLow ?? nextID()
+        let span = nextID()
+        context[IdentityKey.self] = Identity(traceHigh: high, traceLow: low, span: span, traceparent: Self.traceparent(high, low, span))
         return BenchSpan(operationName: operationName, context: context, tracer: self)
     }
 
@@ -71,15 +81,24 @@ final class BenchTracer: Tracer, Sendable {
     func inject<Carrier, Inject: Injector>(_ context: ServiceContext, into carrier: inout Carrier, using injector: Inject)
     where Inject.Carrier == Carrier {
         guard let identity = context[IdentityKey.self] else { return }
-        injector.inject("00-\(hex(identity.traceHigh))\(hex(identity.traceLow))-\(hex(identity.span))-01", forKey: "traceparent", into: &carrier)
+        injector.inject(identity.traceparent, forKey: "traceparent", into: &carrier)
     }
 
     func extract<Carrier, Extract: Extractor>(_ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract)
     where Extract.Carrier == Carrier {}
 
-    private func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+    /// `00-<32 hex>-<16 hex>-01`, written in place.
+    private static func traceparent(_ high: UInt64, _ low: UInt64, _ span: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 55) { buffer in
+            let digits = Array("0123456789abcdef".utf8)
+            var i = 0
+            func put(_ byte: UInt8) { buffer[i] = byte; i += 1 }
+            func hex(_ value: UInt64) { for shift in stride(from: 60, through: 0, by: -4) { put(digits[Int((value >> UInt64(shift)) & 0xF)]) } }
+            put(0x30); put(0x30); put(0x2D)
+            hex(high); hex(low); put(0x2D)
+            hex(span); put(0x2D); put(0x30); put(0x31)
+            return i
+        }
     }
 }
 

@@ -40,21 +40,22 @@ final class RDKafkaConsumerTracing: Sendable {
         if let link { span.addLink(SpanLink(context: link, attributes: [:])) }
         guard span.isRecording else { return span }
         span.updateAttributes { attributes in
-            attributes[KafkaMessagingAttributes.system] = KafkaMessagingAttributes.kafka
-            attributes[KafkaMessagingAttributes.operationType] = KafkaMessagingAttributes.process
-            attributes[KafkaMessagingAttributes.operationName] = KafkaMessagingAttributes.process
-            attributes[KafkaMessagingAttributes.destinationName] = topic
-            attributes[KafkaMessagingAttributes.partitionID] = String(message.partition)
-            attributes[KafkaMessagingAttributes.offset] = Int(message.offset)
-            if let groupID { attributes[KafkaMessagingAttributes.consumerGroup] = groupID }
-            if let clientID { attributes[KafkaMessagingAttributes.clientID] = clientID }
+            attributes.reserveCapacity(attributes.count + 10)
+            attributes.set(KafkaMessagingAttributes.system, value: .string(KafkaMessagingAttributes.kafka))
+            attributes.set(KafkaMessagingAttributes.operationType, value: .string(KafkaMessagingAttributes.process))
+            attributes.set(KafkaMessagingAttributes.operationName, value: .string(KafkaMessagingAttributes.process))
+            attributes.set(KafkaMessagingAttributes.destinationName, value: .string(topic))
+            attributes.set(KafkaMessagingAttributes.partitionID, value: .string(String(message.partition)))
+            attributes.set(KafkaMessagingAttributes.offset, value: .int64(Int64(message.offset)))
+            if let groupID { attributes.set(KafkaMessagingAttributes.consumerGroup, value: .string(groupID)) }
+            if let clientID { attributes.set(KafkaMessagingAttributes.clientID, value: .string(clientID)) }
             if options.recordsMessageKeys, let text = message.withUnsafeKey(KafkaMessagingAttributes.keyText) {
-                attributes[KafkaMessagingAttributes.messageKey] = text
+                attributes.set(KafkaMessagingAttributes.messageKey, value: .string(text))
             }
             if message.isTombstone {
-                attributes[KafkaMessagingAttributes.tombstone] = true
+                attributes.set(KafkaMessagingAttributes.tombstone, value: .bool(true))
             } else {
-                attributes[KafkaMessagingAttributes.bodySize] = message.withUnsafeValue { $0?.count ?? 0 }
+                attributes.set(KafkaMessagingAttributes.bodySize, value: .int64(Int64(message.withUnsafeValue { $0?.count ?? 0 })))
             }
         }
         return span

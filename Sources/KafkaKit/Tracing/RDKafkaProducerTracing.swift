@@ -47,16 +47,18 @@ final class RDKafkaProducerTracing: Sendable {
         let span = tracer.startSpan("\(KafkaMessagingAttributes.send) \(topic)", context: ServiceContext.current ?? .topLevel, ofKind: .producer)
         if span.isRecording {
             span.updateAttributes { attributes in
-                attributes[KafkaMessagingAttributes.system] = KafkaMessagingAttributes.kafka
-                attributes[KafkaMessagingAttributes.operationType] = KafkaMessagingAttributes.send
-                attributes[KafkaMessagingAttributes.operationName] = KafkaMessagingAttributes.send
-                attributes[KafkaMessagingAttributes.destinationName] = topic
-                if let partition, partition >= 0 { attributes[KafkaMessagingAttributes.partitionID] = String(partition) }
+                // Room for these and the report's two, so that neither grows the dictionary.
+                attributes.reserveCapacity(attributes.count + 10)
+                attributes.set(KafkaMessagingAttributes.system, value: .string(KafkaMessagingAttributes.kafka))
+                attributes.set(KafkaMessagingAttributes.operationType, value: .string(KafkaMessagingAttributes.send))
+                attributes.set(KafkaMessagingAttributes.operationName, value: .string(KafkaMessagingAttributes.send))
+                attributes.set(KafkaMessagingAttributes.destinationName, value: .string(topic))
+                if let partition, partition >= 0 { attributes.set(KafkaMessagingAttributes.partitionID, value: .string(String(partition))) }
                 if options.recordsMessageKeys, let text = KafkaMessagingAttributes.keyText(key) {
-                    attributes[KafkaMessagingAttributes.messageKey] = text
+                    attributes.set(KafkaMessagingAttributes.messageKey, value: .string(text))
                 }
-                if let valueSize { attributes[KafkaMessagingAttributes.bodySize] = valueSize }
-                if let clientID { attributes[KafkaMessagingAttributes.clientID] = clientID }
+                if let valueSize { attributes.set(KafkaMessagingAttributes.bodySize, value: .int64(Int64(valueSize))) }
+                if let clientID { attributes.set(KafkaMessagingAttributes.clientID, value: .string(clientID)) }
             }
         }
         instrument.inject(span.context, into: &carrier, using: RDKafkaHeadersInjector())
@@ -84,8 +86,8 @@ final class RDKafkaProducerTracing: Sendable {
             let partition = message.pointee.partition
             let offset = message.pointee.offset
             span.updateAttributes { attributes in
-                if partition >= 0 { attributes[KafkaMessagingAttributes.partitionID] = String(partition) }
-                if err == RD_KAFKA_RESP_ERR_NO_ERROR, offset >= 0 { attributes[KafkaMessagingAttributes.offset] = Int(offset) }
+                if partition >= 0 { attributes.set(KafkaMessagingAttributes.partitionID, value: .string(String(partition))) }
+                if err == RD_KAFKA_RESP_ERR_NO_ERROR, offset >= 0 { attributes.set(KafkaMessagingAttributes.offset, value: .int64(Int64(offset))) }
             }
             if err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 let topic = String(cString: rd_kafka_topic_name(message.pointee.rkt))
