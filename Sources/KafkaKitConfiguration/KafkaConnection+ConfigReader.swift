@@ -29,14 +29,14 @@ extension KafkaConnection {
         self.init(name: name)
         let scoped = config.scoped(to: ConfigKey([name]))
         func shown(_ key: String) -> String { "\(name).\(key)" }
-        var properties = scoped.librdkafkaProperties(skipping: Set(Self.seedKeys.map(\.property)))
+        properties = scoped.librdkafkaProperties(skipping: Set(Self.seedKeys.map(\.property)))
         for (key, property) in Self.seedKeys {
             let kind = KafkaConfiguration.librdkafkaProperties.first { $0.name == property }?.kind ?? .string
-            // The seed's key first, then librdkafka's name; a list for `brokers`, else one value.
-            func read(_ key: String) -> [String]? {
-                key == "brokers" || key == property && property == "bootstrap.servers"
-                    ? scoped.list(forKey: ConfigKey(key))
-                    : scoped.librdkafkaValue(forKey: ConfigKey(key), kind: kind, isSecret: false).map { [$0] }
+            // The seed's key first, then librdkafka's name; a list for the brokers, else one value.
+            func read(_ name: String) -> [String]? {
+                property == "bootstrap.servers"
+                    ? scoped.list(forKey: ConfigKey(name))
+                    : scoped.librdkafkaValue(forKey: ConfigKey(name), kind: kind, isSecret: false).map { [$0] }
             }
             let found = read(key).map { (key, $0) } ?? read(property).map { (property, $0) }
             guard let (foundKey, values) = found else { continue }
@@ -63,9 +63,7 @@ extension KafkaConnection {
                 default: messageTimeoutMilliseconds = number
                 }
             }
-            properties[property] = nil
         }
-        self.properties = properties
         do {
             try configuration.validateProperties()
         } catch {
