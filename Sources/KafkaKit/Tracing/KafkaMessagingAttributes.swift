@@ -1,5 +1,5 @@
-/// The span names and attributes of OpenTelemetry's messaging semantic conventions (v1.27 and
-/// later) that KafkaKit's spans carry, in one place.
+/// The span names and attributes of OpenTelemetry's messaging semantic conventions that
+/// KafkaKit's spans carry, in one place.
 enum KafkaMessagingAttributes {
     static let system = "messaging.system"
     static let operationType = "messaging.operation.type"
