@@ -10,7 +10,7 @@ FAULT_PROCESS_SUITES := ConsumerAtLeastOnceTests|KillCLITests|ChaosTests|BrokerC
 # The TLS and SASL suites wait out failed handshakes in blocking librdkafka calls, which fill
 # the shared pool of blocking threads for up to 30 s: a process of their own.
 TLS_SUITES := TLSIntegrationTests|SASLIntegrationTests|SecretsIntegrationTests
-BROKER_DOWN_SUITES := PublisherMockClusterTests|EventsReviewFixTests|ProducerLifecycleTests|ProducerMockClusterTests|ProducerPerMessageTests|ProducerShutdownTests|ProducerFaultTests|ConsumerFaultTests|ProducerTransactionMockClusterTests
+BROKER_DOWN_SUITES := PublisherMockClusterTests|EventsReviewFixTests|ProducerLifecycleTests|ProducerMockClusterTests|ProducerPerMessageTests|ProducerShutdownTests|ProducerFaultTests|ConsumerFaultTests|ProducerTransactionMockClusterTests|TracingMockClusterTests
 
 TCL_INSTALL_DIR ?= $(CURDIR)/lib/tcl
 TCL_CONFIG ?= release
@@ -39,7 +39,7 @@ quickstart: bootstrap
 # The DocC catalogs (KafkaKit, KafkaKitConnections, KafkaKitEvents), built with swift-docc-plugin;
 # a warning (a broken symbol link, an undocumented parameter) fails the build. Archives land in
 # .build/plugins/Swift-DocC/outputs/. `make test` runs this first.
-DOC_TARGETS := KafkaKit KafkaKitConnections KafkaKitEvents
+DOC_TARGETS := KafkaKit KafkaKitConnections KafkaKitEvents KafkaKitConfiguration
 docs: bootstrap
 	@mkdir -p .build; for target in $(DOC_TARGETS); do \
 	  echo "docs: $$target"; \

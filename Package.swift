@@ -13,6 +13,9 @@ let package = Package(
         .library(name: "KafkaKit", targets: ["KafkaKit"]),
         .library(name: "KafkaKitConnections", targets: ["KafkaKitConnections"]),
         .library(name: "KafkaKitEvents", targets: ["KafkaKitEvents"]),
+        // KafkaConfiguration and named connections from swift-configuration's ConfigReader: a
+        // product of its own, so that only its users resolve swift-configuration.
+        .library(name: "KafkaKitConfiguration", targets: ["KafkaKitConfiguration"]),
         .executable(name: "kafka", targets: ["KafkaCLI"]),
         // Not API: the `kafka` command's input splitter, a product only so that the fuzzer
         // (Fuzz/, `make fuzz`) can link it.
@@ -26,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         // `make docs`: `swift package generate-documentation` for every catalog.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // Default traits (JSON, which needs nothing beyond Foundation): the tests read a JSON file.
+        // YAML, command-line arguments and reloading are the application's to enable.
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
     ],
     targets: [
         .systemLibrary(
@@ -39,6 +46,15 @@ let package = Package(
                 "CLibrdkafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "KafkaKitConfiguration",
+            dependencies: [
+                "KafkaKit", "KafkaKitConnections",
+                .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: strict
         ),
@@ -86,7 +102,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "ProducerBenchmark",
-            dependencies: ["KafkaKit", "KafkaKitConnections", "KafkaKitEvents", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "KafkaKit", "KafkaKitConnections", "KafkaKitEvents", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
             path: "Benchmarks/ProducerBenchmark",
             swiftSettings: strict
         ),
@@ -98,7 +117,10 @@ let package = Package(
         ),
         .target(
             name: "KafkaKitTestSupport",
-            dependencies: ["KafkaKit", "CLibrdkafka", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "KafkaKit", "CLibrdkafka", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
             path: "Tests/KafkaKitTestSupport",
             swiftSettings: strict
         ),
@@ -108,6 +130,15 @@ let package = Package(
                 "KafkaKit", "KafkaKitTestSupport", "CLibrdkafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaKitConfigurationTests",
+            dependencies: [
+                "KafkaKitConfiguration", "KafkaKit", "KafkaKitConnections",
+                .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: strict
         ),
@@ -146,6 +177,7 @@ let package = Package(
             dependencies: [
                 "KafkaKit", "KafkaKitTestSupport", "CLibrdkafka", "KafkaKitTestConsumer",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: strict
         ),

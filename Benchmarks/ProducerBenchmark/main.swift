@@ -14,6 +14,9 @@
 // The CPU times are getrusage(RUSAGE_SELF) (every thread, librdkafka's included) over the measured
 // phase only, the span the clock times (warm-up, producer set-up and shutdown excluded), as in
 // Benchmarks/CBaseline/producer_bench.c; peak_rss_kb is ru_maxrss of the whole run.
+//
+// BENCH_TRACING=off|context|spans (default off): KafkaKit's tracing in the throughput and
+// handler modes (see BenchTracer.swift); the result line says which (tracing=...).
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -109,7 +112,7 @@ final class Counts: Sendable {
 
 /// Prints a run's result line, then exits with its status. `cpu` is the measured phase's span.
 func finish(_ mode: String, count: Int, delivered: Int, failed: Int, elapsed: Double, cpu: (start: CPUTime, end: CPUTime)) -> Never {
-    print("mode=\(mode) msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
+    print("mode=\(mode) tracing=\(BenchTracing.current.rawValue) msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
         + "msgs_per_s=\(Int(Double(count) / elapsed)) \(cpu.end.fields(since: cpu.start)) peak_rss_kb=\(peakRSSKilobytes())")
     exit(failed == 0 ? 0 : 1)
 }
@@ -131,6 +134,7 @@ var configuration = KafkaConfiguration(bootstrapServers: [brokers])
 configuration["log_level"] = "3"
 if let max = ProcessInfo.processInfo.environment["BENCH_QUEUE_MAX"] { configuration["queue.buffering.max.messages"] = max }
 if let capacity = ProcessInfo.processInfo.environment["BENCH_EVENT_CAPACITY"].flatMap(Int.init) { configuration.eventBufferCapacity = capacity }
+configuration.tracing = BenchTracing.current.options
 
 switch mode {
 case "throughput":
@@ -152,7 +156,7 @@ case "throughput":
     }
     let cpuStart = CPUTime.now()
     let start = ContinuousClock.now
-    try await sendAll(producer, record, count: count)
+    try await BenchTracing.current.run { try await sendAll(producer, record, count: count) }
     let (delivered, failed) = await reports.value
     let elapsed = seconds(ContinuousClock.now - start)
     let cpuEnd = CPUTime.now()
@@ -171,7 +175,7 @@ case "handler":
     let record = KafkaProducerRecord(topic: topic, value: [UInt8](repeating: 0x61, count: size))
     let cpuStart = CPUTime.now()
     let start = ContinuousClock.now
-    try await sendAll(producer, record, count: count)
+    try await BenchTracing.current.run { try await sendAll(producer, record, count: count) }
     await counts.wait()
     let elapsed = seconds(ContinuousClock.now - start)
     let cpuEnd = CPUTime.now()

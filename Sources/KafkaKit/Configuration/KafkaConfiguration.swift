@@ -40,6 +40,11 @@ public struct KafkaConfiguration: Sendable, Hashable {
     /// queue, bounded by `queued.max.messages.kbytes`, holds the rest).
     public var consumerBatchSize: Int = 1024
 
+    /// Trace context in record headers and spans for sends and processed records
+    /// (swift-distributed-tracing); `nil`, the default, turns tracing off at no cost per
+    /// record. See ``KafkaTracingOptions`` and <doc:Tracing>.
+    public var tracing: KafkaTracingOptions? = nil
+
     /// What a send does when the local producer queue is full.
     public enum QueueFullPolicy: Sendable, Hashable {
         /// Wait up to `timeout` while delivery reports drain the queue, then fail with
@@ -250,6 +255,7 @@ extension KafkaConfiguration: CustomStringConvertible, CustomReflectable {
             "properties": Self.shownValues(properties), "topicProperties": Self.shownValues(topicProperties),
             "queueFullPolicy": queueFullPolicy, "eventBufferCapacity": eventBufferCapacity,
             "shutdownTimeout": shutdownTimeout, "consumerBatchSize": consumerBatchSize,
+            "tracing": tracing as Any,
         ])
     }
 }

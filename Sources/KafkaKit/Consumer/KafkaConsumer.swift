@@ -51,6 +51,8 @@ public import ServiceLifecycle
 /// ```
 public final class KafkaConsumer: Sendable, Service {
     let core: RDKafkaConsumerCore
+    /// `process` spans (``withSpan(for:isolation:_:)``); `nil` when tracing is off.
+    let tracing: RDKafkaConsumerTracing?
 
     /// Rebalances, commit results, errors and statistics. Kept only while you iterate it,
     /// then bounded with back-pressure; otherwise logged (see ``KafkaConsumerEvents``).
@@ -61,6 +63,7 @@ public final class KafkaConsumer: Sendable, Service {
     /// - Throws: ``KafkaError`` naming a property librdkafka rejected, or `group.id` if missing.
     public init(configuration: KafkaConfiguration, logger: Logger = KafkaConsumer.defaultLogger) throws {
         self.core = try RDKafkaConsumerCore(configuration: configuration, logger: logger)
+        self.tracing = configuration.tracing.map { RDKafkaConsumerTracing(options: $0, configuration: configuration) }
         core.start()
     }
 

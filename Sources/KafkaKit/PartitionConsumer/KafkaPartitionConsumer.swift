@@ -22,6 +22,8 @@ import Synchronization
 public final class KafkaPartitionConsumer: Sendable {
     let client: RDKafkaClient
     private let state = Mutex(State())
+    /// `process` spans (``withSpan(for:isolation:_:)``); `nil` when tracing is off.
+    let tracing: RDKafkaConsumerTracing?
 
     private struct State {
         var topics: [String: RDKafkaTopic] = [:]
@@ -38,6 +40,7 @@ public final class KafkaPartitionConsumer: Sendable {
         var configuration = configuration
         configuration.applyConsumerDefaults()
         client = try RDKafkaClient(type: RD_KAFKA_CONSUMER, configuration: configuration, events: 0, logger: logger, logsOnMainQueue: false)
+        tracing = configuration.tracing.map { RDKafkaConsumerTracing(options: $0, configuration: configuration) }
     }
 
     /// Started partitions are stopped before the client is destroyed (destroying blocks

@@ -66,6 +66,8 @@ final class RDKafkaProducerCore: Sendable {
     /// Topics given a configuration of their own (``KafkaProducer/configureTopic(_:properties:)``);
     /// held so that librdkafka keeps using their handles.
     let configuredTopics = Mutex<[String: RDKafkaTopic]>([:])
+    /// Trace context and send spans (``KafkaConfiguration/tracing``); `nil` when tracing is off.
+    let tracing: RDKafkaProducerTracing?
 
     init(
         configuration: KafkaConfiguration,
@@ -92,6 +94,7 @@ final class RDKafkaProducerCore: Sendable {
             : nil
         self.eventHandler = eventHandler
         self.wantsReports = withEvents || eventHandler != nil
+        self.tracing = configuration.tracing.map { RDKafkaProducerTracing(options: $0, clientID: configuration.clientID) }
     }
 
     /// Starts the poller thread. It holds the core (through `PollerHold`) until it has drained
@@ -158,7 +161,7 @@ final class RDKafkaProducerCore: Sendable {
         value: UnsafeRawBufferPointer?,
         timestamp: Int64?,
         headers recordHeaders: [KafkaHeader],
-        opaque: UnsafeMutableRawPointer
+        opaque givenOpaque: UnsafeMutableRawPointer
     ) -> KafkaError? {
         // Sequentially consistent with shutdown's store of `acceptsSends` and the poller's read
         // of `producing`: either this send sees the stop, or the poller sees this send.
@@ -183,6 +186,10 @@ final class RDKafkaProducerCore: Sendable {
                     }
                 }
             }
+        }
+        var opaque = givenOpaque
+        if let tracing {
+            opaque = tracing.beginSend(topic: topic, partition: partition, key: key, valueSize: value?.count, headers: &headers, opaque: givenOpaque)
         }
         let error: OpaquePointer? = topic.withCString { topic in
             // topic, partition, flags, opaque, value, key, timestamp, headers
@@ -238,6 +245,7 @@ final class RDKafkaProducerCore: Sendable {
                 + "is larger than message.max.bytes\(limit): \(kafkaError.message)"
             kafkaError.property = "message.max.bytes"
         }
+        tracing?.sendRefused(opaque, error: kafkaError)
         return kafkaError
     }
 
@@ -386,7 +394,10 @@ final class RDKafkaProducerCore: Sendable {
                         failed += 1
                         if err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT { purged += 1 }
                     }
-                    let opaque = UInt(bitPattern: message.pointee._private)
+                    var opaque = UInt(bitPattern: message.pointee._private)
+                    if tracing != nil, RDKafkaProducerTracing.isTraced(opaque) {
+                        opaque = RDKafkaProducerTracing.finishSend(opaque, message: message)
+                    }
                     if opaque & 1 == 1, !wantsReports, err == RD_KAFKA_RESP_ERR_NO_ERROR { continue }
                     if message.pointee.rkt != lastTopicHandle {
                         lastTopicHandle = message.pointee.rkt
@@ -399,7 +410,7 @@ final class RDKafkaProducerCore: Sendable {
                         } else {
                             logUndelivered(report)
                         }
-                    } else if let pointer = message.pointee._private {
+                    } else if let pointer = UnsafeMutableRawPointer(bitPattern: opaque) {
                         let receiver = Unmanaged<KafkaDeliveryReceiver>.fromOpaque(pointer).takeRetainedValue()
                         let report = makeReport(message, id: receiver.messageID.rawValue, topic: lastTopicName)
                         receiver.inFlight.store(false, ordering: .releasing)
