@@ -18,6 +18,7 @@ struct OrderPipelineApp {
     static func main() async {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
+            // librdkafka's debug lines (KAFKA_DEBUG=cgrp,...) are logged at debug.
             handler.logLevel = ProcessInfo.processInfo.environment["KAFKA_DEBUG"] == nil ? .info : .debug
             return handler
         }
@@ -35,10 +36,7 @@ struct OrderPipelineApp {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        var common = KafkaConfiguration(bootstrapServers: settings.bootstrapServers.split(separator: ",").map(String.init))
-        common.clientID = "order-pipeline"
-        if let debug = settings.debug { common["debug"] = debug }
-        for (name, value) in settings.properties { common[name] = value }
+        let common = settings.kafka
 
         var eventsConfiguration = common
         eventsConfiguration.acks = .all
@@ -54,6 +52,7 @@ struct OrderPipelineApp {
         consumerConfiguration["enable.auto.commit"] = "false"
         consumerConfiguration["auto.offset.reset"] = "earliest"
         consumerConfiguration["isolation.level"] = "read_committed"
+        for (name, value) in settings.consumerProperties { consumerConfiguration[name] = value }
         let consumer = try KafkaConsumer(configuration: consumerConfiguration, logger: logger)
 
         let status = ServiceStatus()

@@ -32,8 +32,8 @@ final class OrderPipelineTests: XCTestCase {
             "ORDERS_GROUP": "order-pipeline-\(run)",
             "ORDERS_TRANSACTIONAL_ID": "order-pipeline-\(run)",
             // Tansu answers a JoinGroup after about a session timeout: keep rebalances short.
-            "KAFKA_PROPERTY_session_timeout_ms": "6000",
-            "KAFKA_PROPERTY_max_poll_interval_ms": "10000",
+            "CONSUMER_SESSION_TIMEOUT_MS": "6000",
+            "CONSUMER_MAX_POLL_INTERVAL_MS": "10000",
         ]
         let admin = try KafkaAdminClient(configuration: KafkaConfiguration(bootstrapServers: [brokers]))
         try await admin.createTopics([
