@@ -40,6 +40,12 @@ public struct KafkaConfiguration: Sendable, Hashable {
     /// queue, bounded by `queued.max.messages.kbytes`, holds the rest).
     public var consumerBatchSize: Int = 1024
 
+    /// swift-metrics counters and gauges from librdkafka's statistics (and KafkaKit's own
+    /// counters), for any client kind; `nil` (the default) turns them off at no cost. Setting
+    /// it sets `statistics.interval.ms` to its interval unless that property is set. See
+    /// <doc:Metrics>.
+    public var metrics: KafkaMetricsOptions? = nil
+
     /// What a send does when the local producer queue is full.
     public enum QueueFullPolicy: Sendable, Hashable {
         /// Wait up to `timeout` while delivery reports drain the queue, then fail with
@@ -250,6 +256,7 @@ extension KafkaConfiguration: CustomStringConvertible, CustomReflectable {
             "properties": Self.shownValues(properties), "topicProperties": Self.shownValues(topicProperties),
             "queueFullPolicy": queueFullPolicy, "eventBufferCapacity": eventBufferCapacity,
             "shutdownTimeout": shutdownTimeout, "consumerBatchSize": consumerBatchSize,
+            "metrics": metrics as Any,
         ])
     }
 }
