@@ -86,14 +86,24 @@ let package = Package(
         ),
         .executableTarget(
             name: "ProducerBenchmark",
-            dependencies: ["KafkaKit", "KafkaKitConnections", "KafkaKitEvents", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "KafkaKit", "KafkaKitConnections", "KafkaKitEvents", "BenchmarkMetrics",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Benchmarks/ProducerBenchmark",
             swiftSettings: strict
         ),
         .executableTarget(
             name: "ConsumerBenchmark",
-            dependencies: ["KafkaKit"],
+            dependencies: ["KafkaKit", "BenchmarkMetrics"],
             path: "Benchmarks/ConsumerBenchmark",
+            swiftSettings: strict
+        ),
+        // The benchmarks' metrics switch (BENCH_METRICS=1) and counting factory.
+        .target(
+            name: "BenchmarkMetrics",
+            dependencies: ["KafkaKit", .product(name: "Metrics", package: "swift-metrics")],
+            path: "Benchmarks/BenchmarkMetrics",
             swiftSettings: strict
         ),
         .target(

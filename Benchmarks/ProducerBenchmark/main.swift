@@ -14,6 +14,9 @@
 // The CPU times are getrusage(RUSAGE_SELF) (every thread, librdkafka's included) over the measured
 // phase only, the span the clock times (warm-up, producer set-up and shutdown excluded), as in
 // Benchmarks/CBaseline/producer_bench.c; peak_rss_kb is ru_maxrss of the whole run.
+// With BENCH_METRICS=1, the producer's metrics are on (see Benchmarks/BenchmarkMetrics) and the
+// throughput modes' lines end with metrics_updates=N.
+import BenchmarkMetrics
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -110,7 +113,8 @@ final class Counts: Sendable {
 /// Prints a run's result line, then exits with its status. `cpu` is the measured phase's span.
 func finish(_ mode: String, count: Int, delivered: Int, failed: Int, elapsed: Double, cpu: (start: CPUTime, end: CPUTime)) -> Never {
     print("mode=\(mode) msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
-        + "msgs_per_s=\(Int(Double(count) / elapsed)) \(cpu.end.fields(since: cpu.start)) peak_rss_kb=\(peakRSSKilobytes())")
+        + "msgs_per_s=\(Int(Double(count) / elapsed)) \(cpu.end.fields(since: cpu.start)) peak_rss_kb=\(peakRSSKilobytes())"
+        + BenchmarkMetrics.resultField)
     exit(failed == 0 ? 0 : 1)
 }
 
@@ -131,6 +135,7 @@ var configuration = KafkaConfiguration(bootstrapServers: [brokers])
 configuration["log_level"] = "3"
 if let max = ProcessInfo.processInfo.environment["BENCH_QUEUE_MAX"] { configuration["queue.buffering.max.messages"] = max }
 if let capacity = ProcessInfo.processInfo.environment["BENCH_EVENT_CAPACITY"].flatMap(Int.init) { configuration.eventBufferCapacity = capacity }
+BenchmarkMetrics.apply(to: &configuration)
 
 switch mode {
 case "throughput":

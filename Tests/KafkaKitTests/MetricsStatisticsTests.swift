@@ -271,6 +271,10 @@ struct MetricsObjectTests {
         #expect(try factory.expectGauge("kafka.producer.broker.state", broker1).lastValue == 2)
         // Five gauges per broker, made once: two brokers left.
         #expect(factory.recorders.filter { $0.label.hasPrefix("kafka.producer.broker.") }.count == 10)
+        // KafkaKit's own processing time: one duration per document.
+        let processing = try factory.expectTimer("kafka.producer.statistics.processing", client)
+        #expect(processing.values.count == 5)
+        #expect(processing.values.allSatisfy { $0 > 0 })
     }
 
     @Test("a group consumer's metrics: per partition, per group, per broker")
@@ -357,6 +361,7 @@ struct MetricsObjectTests {
         metrics = nil
         #expect(factory.recorders.isEmpty)
         #expect(factory.counters.isEmpty)
+        #expect(factory.timers.isEmpty)
 
         let producerFactory = TestMetrics()
         var producer: RDKafkaMetrics? = Self.metrics(.producer, producerFactory)
@@ -365,6 +370,7 @@ struct MetricsObjectTests {
         producer = nil
         #expect(producerFactory.recorders.isEmpty)
         #expect(producerFactory.counters.isEmpty)
+        #expect(producerFactory.timers.isEmpty)
     }
 
     @Test("a document that is not understood changes nothing")
@@ -373,6 +379,7 @@ struct MetricsObjectTests {
         let metrics = Self.metrics(.producer, factory)
         Self.feed(metrics, "{\"txmsgs\": 5", StatisticsSamples.producerSent90)
         #expect(try factory.expectCounter("kafka.producer.messages.sent", [("client.id", "sample")]).totalValue == 90)
+        #expect(try factory.expectTimer("kafka.producer.statistics.processing", [("client.id", "sample")]).values.count == 1)
     }
 
     @Test("submitted documents are processed off the caller's thread; a newer one replaces one still waiting")

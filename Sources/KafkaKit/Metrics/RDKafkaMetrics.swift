@@ -1,6 +1,10 @@
 import CLibrdkafka
 import Dispatch
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import Metrics
 import Synchronization
@@ -145,6 +149,8 @@ final class RDKafkaMetrics: Sendable {
     /// Decodes one document and updates the metrics. On ``processingQueue`` only (documents
     /// must be applied in order).
     func process(_ json: [UInt8]) {
+        let clock = ContinuousClock()
+        let start = clock.now
         let statistics: RDKafkaStatistics
         do {
             statistics = try RDKafkaStatistics.decode(json)
@@ -155,6 +161,8 @@ final class RDKafkaMetrics: Sendable {
         processing.withLock { state in
             apply(state.accumulator.update(with: statistics), to: &state)
         }
+        let elapsed = (clock.now - start).components
+        client.processingTime.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
     }
 
     private func apply(_ update: RDKafkaStatisticsAccumulator.Update, to state: inout Processing) {
@@ -191,6 +199,8 @@ private struct ClientMetrics: Sendable {
     let replyQueue: Gauge
     let rebalances: Counter?
     let assignedPartitions: Gauge?
+    /// How long KafkaKit took to decode a document and update the metrics from it.
+    let processingTime: Timer
 
     init(kind: RDKafkaMetrics.Kind, dimensions: [(String, String)], factory: any MetricsFactory) {
         let prefix = kind.prefix
@@ -209,6 +219,7 @@ private struct ClientMetrics: Sendable {
         replyQueue = gauge("reply.queue")
         rebalances = kind == .consumer ? counter("group.rebalances") : nil
         assignedPartitions = kind == .consumer ? gauge("group.assignment.partitions") : nil
+        processingTime = Timer(label: "\(prefix).statistics.processing", dimensions: dimensions, factory: factory)
     }
 
     func apply(_ update: RDKafkaStatisticsAccumulator.Update) {
@@ -231,6 +242,7 @@ private struct ClientMetrics: Sendable {
             counter?.destroy()
         }
         for gauge in [queuedMessages, queuedBytes, replyQueue, assignedPartitions] { gauge?.destroy() }
+        processingTime.destroy()
     }
 }
 
