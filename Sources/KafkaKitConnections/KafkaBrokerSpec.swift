@@ -26,8 +26,8 @@ public struct KafkaBrokerSpec: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `[ID]BROKERS/TOPIC[?PROPS]`.
     ///
-    /// - Throws: ``KafkaError`` naming the offending part, with its 1-based
-    ///   ``KafkaError/position`` in `text`.
+    /// - Throws: `KafkaError` naming the offending part, with its 1-based
+    ///   `KafkaError/position` in `text`.
     public init(parsing text: String) throws(KafkaError) {
         var scanner = KafkaSocketScanner(text)
         guard scanner.text.first == "[" else {
@@ -48,7 +48,7 @@ public struct KafkaBrokerSpec: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses several specs (a `broker_id` parameter set several times).
     ///
-    /// - Throws: ``KafkaError`` for the first bad spec (the message says which, counting from 1),
+    /// - Throws: `KafkaError` for the first bad spec (the message says which, counting from 1),
     ///   or for an ID given twice.
     public static func parseAll(_ texts: [String]) throws(KafkaError) -> [KafkaBrokerSpec] {
         var specs: [KafkaBrokerSpec] = []

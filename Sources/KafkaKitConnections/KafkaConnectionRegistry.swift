@@ -67,7 +67,7 @@ public final class KafkaConnectionRegistry: Sendable {
     /// The producer of a connection, created on first use (librdkafka validates the
     /// connection's properties then).
     ///
-    /// - Throws: ``KafkaError`` if connections are disabled, the name is unknown (the known
+    /// - Throws: `KafkaError` if connections are disabled, the name is unknown (the known
     ///   ones are listed), librdkafka rejects the connection's configuration, or the registry
     ///   is shut down.
     public func producer(for name: String) throws -> KafkaProducer {
@@ -104,7 +104,7 @@ public final class KafkaConnectionRegistry: Sendable {
 
     /// The broker ID declared in the file (a `type = broker` section).
     ///
-    /// - Throws: ``KafkaError`` if there is none of that ID (the known ones are listed).
+    /// - Throws: `KafkaError` if there is none of that ID (the known ones are listed).
     public func broker(id: String) throws(KafkaError) -> KafkaBrokerSpec {
         let file = self.file
         guard let broker = file.broker(id: id) else {
@@ -116,8 +116,8 @@ public final class KafkaConnectionRegistry: Sendable {
     /// The producer of a broker socket: one per distinct broker list and property set, created
     /// on first use (librdkafka validates the socket's properties then) and shared.
     ///
-    /// - Throws: ``KafkaError`` if librdkafka rejects a property (the error names it, with its
-    ///   ``KafkaError/position`` in the socket text), or the registry is shut down.
+    /// - Throws: `KafkaError` if librdkafka rejects a property (the error names it, with its
+    ///   `KafkaError/position` in the socket text), or the registry is shut down.
     public func producer(for socket: KafkaSocket) throws(KafkaError) -> KafkaProducer {
         let configuration = socket.configuration
         return try producer(
@@ -185,7 +185,7 @@ public final class KafkaConnectionRegistry: Sendable {
     /// Flushes and shuts down every producer, all at once, each for up to `timeout` (by default
     /// its configuration's shutdown timeout); what is still undelivered then is purged and
     /// reported as failed. Later requests for a producer fail with
-    /// ``KafkaKit/KafkaError/Code/destroyed``.
+    /// `KafkaKit/KafkaError/Code/destroyed`.
     ///
     /// - Returns: how many messages were purged.
     @discardableResult

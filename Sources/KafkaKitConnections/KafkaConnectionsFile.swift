@@ -57,7 +57,7 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
 
     /// Reads and parses a file.
     ///
-    /// - Throws: ``KafkaError`` with the file and line of the first problem.
+    /// - Throws: `KafkaError` with the file and line of the first problem.
     public static func load(path: String) throws(KafkaError) -> KafkaConnectionsFile {
         try parse(try readText(path), file: path)
     }
@@ -94,7 +94,7 @@ public struct KafkaConnectionsFile: Sendable, Hashable {
 
     /// Parses `kafka.conf` text.
     ///
-    /// - Throws: ``KafkaError`` naming the file, the line and what was wrong: a line that is
+    /// - Throws: `KafkaError` naming the file, the line and what was wrong: a line that is
     ///   not `key = value` or `[section]`, a key outside any section, a duplicate section, an
     ///   unknown `type`, a section without `type`, a bad number, empty `brokers`, a bad `enabled`,
     ///   a bad `socket` (also with the column of the offending part), a broker or subscription

@@ -68,8 +68,8 @@ public struct KafkaSocket: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `kafka:BROKERS/TOPIC[?PROPS]`.
     ///
-    /// - Throws: ``KafkaError`` naming the offending part, with its 1-based
-    ///   ``KafkaError/position`` in `text`.
+    /// - Throws: `KafkaError` naming the offending part, with its 1-based
+    ///   `KafkaError/position` in `text`.
     public init(parsing text: String) throws(KafkaError) {
         try self.init(parsing: text, schemeRequired: true)
     }

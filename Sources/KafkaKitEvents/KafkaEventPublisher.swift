@@ -24,7 +24,7 @@ import Synchronization
 /// saying why not (the seed's 1 / -1). A report handler, if given, is called exactly once per
 /// queued message with its outcome; without one, a failed delivery is logged at `info`
 /// level. Producers are created on first use, one per distinct broker list and property set
-/// (shared through the ``KafkaConnectionRegistry``), and librdkafka validates each socket's
+/// (shared through the `KafkaConnectionRegistry`), and librdkafka validates each socket's
 /// properties then.
 ///
 /// Run the publisher in a `ServiceGroup`, or call ``shutdown(timeout:)``: outstanding messages
@@ -84,13 +84,14 @@ public final class KafkaEventPublisher: Sendable, Service {
     /// Creates a publisher.
     ///
     /// - Parameters:
-    ///   - brokers: the broker IDs that ``publish(broker:message:key:report:)`` accepts.
+    ///   - brokers: the broker IDs that ``publish(broker:message:key:report:)-(_,[UInt8],_,_)`` accepts.
     ///   - subscriptions: the sockets each event is published to.
     ///   - registry: where producers are created and shared; the publisher shuts it down with
     ///     itself. By default a registry of its own, or one for the `kafka.conf` given to
     ///     ``init(file:shutdownTimeout:logger:)``.
     ///   - shutdownTimeout: how long shutdown waits for outstanding messages (default 10 s).
-    /// - Throws: ``KafkaError`` if a broker ID is given twice.
+    ///   - logger: where the publisher logs (at `info` and below).
+    /// - Throws: `KafkaError` if a broker ID is given twice.
     public init(
         brokers: [KafkaBrokerSpec] = [],
         subscriptions: [KafkaSubscription] = [],
@@ -135,7 +136,7 @@ public final class KafkaEventPublisher: Sendable, Service {
 
     /// Adds a broker ID.
     ///
-    /// - Throws: ``KafkaError`` if the ID is taken.
+    /// - Throws: `KafkaError` if the ID is taken.
     public func addBroker(_ broker: KafkaBrokerSpec) throws(KafkaError) {
         try state.withLock { state throws(KafkaError) in try Self.add(broker, to: &state) }
     }
@@ -168,9 +169,13 @@ public final class KafkaEventPublisher: Sendable, Service {
 
     /// Queues a message for a broker ID without waiting (the seed's `kafka_publish`).
     ///
-    /// - Parameter report: called exactly once with the message's outcome, if it was queued.
+    /// - Parameters:
+    ///   - id: the broker ID, as registered with the publisher or in `kafka.conf`.
+    ///   - message: the record's value.
+    ///   - key: the record's key; `nil` for none.
+    ///   - report: called exactly once with the message's outcome, if it was queued.
     /// - Returns: the message's ID (the seed's 1).
-    /// - Throws: ``KafkaError`` when the message was not queued (the seed's -1): unknown broker
+    /// - Throws: `KafkaError` when the message was not queued (the seed's -1): unknown broker
     ///   ID (the known ones are listed), a property librdkafka rejects, a full local queue, a
     ///   message too large, the publisher shut down. The report handler is not called then.
     @discardableResult
@@ -192,7 +197,7 @@ public final class KafkaEventPublisher: Sendable, Service {
     /// Queues a message for a socket without waiting. The socket's `key=callid` does not apply:
     /// the key given is the key sent.
     ///
-    /// - Throws: ``KafkaError`` when the message was not queued (see
+    /// - Throws: `KafkaError` when the message was not queued (see
     ///   ``publish(broker:message:key:report:)-(_,[UInt8],_,_)``).
     @discardableResult
     public func publish(to socket: KafkaSocket, message: [UInt8], key: [UInt8]? = nil, report: ReportHandler? = nil) throws(KafkaError) -> KafkaProducerMessageID {
@@ -234,7 +239,7 @@ public final class KafkaEventPublisher: Sendable, Service {
     /// Publishes to a broker ID and waits for the broker's acknowledgement.
     ///
     /// - Returns: the delivery report: partition, offset, timestamp.
-    /// - Throws: ``KafkaError``: why the message was not queued, or not delivered.
+    /// - Throws: `KafkaError`: why the message was not queued, or not delivered.
     public func publishAndWait(broker id: String, message: [UInt8], key: [UInt8]? = nil) async throws -> KafkaDeliveryReport {
         do {
             return try await resolve(broker: id).sendAndWait(message: message, key: key)
@@ -258,9 +263,11 @@ public final class KafkaEventPublisher: Sendable, Service {
     /// without waiting. On sockets with `key=callid` the record key is the event's
     /// ``KafkaEvent/correlationKey``; elsewhere records have no key.
     ///
-    /// - Parameter report: called exactly once per socket the event was queued to.
+    /// - Parameters:
+    ///   - event: the event to publish.
+    ///   - report: called exactly once per socket the event was queued to.
     /// - Returns: how many sockets the event was queued to (0 if none is subscribed).
-    /// - Throws: ``KafkaError`` if the event has no name, or if it could not be queued to one or
+    /// - Throws: `KafkaError` if the event has no name, or if it could not be queued to one or
     ///   more sockets: the error lists each with the reason (those were not queued and get no
     ///   report; the others were).
     @discardableResult
@@ -395,7 +402,7 @@ public final class KafkaEventPublisher: Sendable, Service {
 
     // MARK: Lifecycle
 
-    /// Ends publishing: later publishes fail with ``KafkaError/Code/destroyed``; outstanding
+    /// Ends publishing: later publishes fail with `KafkaError/Code/destroyed`; outstanding
     /// messages get up to `timeout` (by default ``shutdownTimeout``) to be delivered, and those
     /// left are purged — each reported as failed to its report handler (or logged).
     ///

@@ -163,8 +163,8 @@ extension KafkaJSON: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
 extension KafkaJSON {
     /// Parses JSON text (objects keep their member order).
     ///
-    /// - Throws: ``KafkaError`` saying what was expected, with the 1-based
-    ///   ``KafkaError/position`` (in characters) where the text went wrong.
+    /// - Throws: `KafkaError` saying what was expected, with the 1-based
+    ///   `KafkaError/position` (in characters) where the text went wrong.
     public init(parsing text: String) throws(KafkaError) {
         var parser = Parser(bytes: Array(text.utf8))
         parser.skipSpace()

@@ -55,6 +55,34 @@ public final class MockCluster: @unchecked Sendable {
         _ = rd_kafka_mock_coordinator_set(cluster, "group", group, broker)
     }
 
+    /// Moves the transaction coordinator of `transactionalID` to `broker`.
+    public func setTransactionCoordinator(transactionalID: String, broker: Int32) {
+        _ = rd_kafka_mock_coordinator_set(cluster, "transaction", transactionalID, broker)
+    }
+
+    /// Starts recording the requests the brokers receive (see ``requests()``).
+    public func startRequestTracking() { rd_kafka_mock_start_request_tracking(cluster) }
+
+    /// The requests received since ``startRequestTracking()``, in order: the receiving broker
+    /// and the API key (`ApiKey.endTxn`, ...).
+    public func requests() -> [(broker: Int32, apiKey: Int16)] {
+        var count = 0
+        guard let requests = rd_kafka_mock_get_requests(cluster, &count) else { return [] }
+        defer { rd_kafka_mock_request_destroy_array(requests, count) }
+        return (0..<count).map { (rd_kafka_mock_request_id(requests[$0]), rd_kafka_mock_request_api_key(requests[$0])) }
+    }
+
+    /// Kafka protocol API keys, for fault injection and request tracking.
+    public enum ApiKey {
+        public static let produce: Int16 = 0
+        public static let findCoordinator: Int16 = 10
+        public static let initProducerId: Int16 = 22
+        public static let addPartitionsToTxn: Int16 = 24
+        public static let addOffsetsToTxn: Int16 = 25
+        public static let endTxn: Int16 = 26
+        public static let txnOffsetCommit: Int16 = 28
+    }
+
     /// Makes the next `count` requests of `apiKey` that `broker` receives fail with `code`,
     /// each answered only after `rtt` milliseconds.
     public func pushBrokerRequestErrors(broker: Int32, apiKey: Int16, code: Int32, rttMilliseconds: Int32, count: Int = 1) {

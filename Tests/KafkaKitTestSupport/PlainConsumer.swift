@@ -118,11 +118,64 @@ public enum PlainConsumer {
         return records
     }
 
-    private static func makeClient(_ type: rd_kafka_type_t, _ servers: String) throws -> OpaquePointer {
+    /// How a reader sees transactions: `read_committed` (librdkafka's default) stops at the
+    /// last stable offset and skips aborted records; `read_uncommitted` reads everything.
+    public enum Isolation: String, Sendable {
+        case readCommitted = "read_committed"
+        case readUncommitted = "read_uncommitted"
+    }
+
+    /// Reads every partition of `topic` from the beginning to its end as `isolation` sees it
+    /// (for `read_committed`, the last stable offset), and returns what it read.
+    public static func readToEnd(
+        topic: String, bootstrapServers: String, isolation: Isolation, timeoutSeconds: Double = 30
+    ) throws -> [ConsumedRecord] {
+        let rk = try makeClient(RD_KAFKA_CONSUMER, bootstrapServers, extra: [
+            ("isolation.level", isolation.rawValue), ("enable.partition.eof", "true"),
+        ])
+        defer {
+            rd_kafka_consumer_close(rk)
+            rd_kafka_destroy(rk)
+        }
+        let partitions = try partitionCount(rk, topic)
+        let list = rd_kafka_topic_partition_list_new(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for p in 0..<partitions {
+            rd_kafka_topic_partition_list_add(list, topic, p).pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+        }
+        let err = rd_kafka_assign(rk, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw Failure.consume(String(cString: rd_kafka_err2str(err))) }
+        var records: [ConsumedRecord] = []
+        var atEnd = Set<Int32>()
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while atEnd.count < partitions {
+            guard Date() < deadline else { throw Failure.timedOut(got: records.count, wanted: nil) }
+            guard let message = rd_kafka_consumer_poll(rk, 200) else { continue }
+            defer { rd_kafka_message_destroy(message) }
+            let m = message.pointee
+            if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                atEnd.insert(m.partition)
+                continue
+            }
+            guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw Failure.consume(String(cString: rd_kafka_err2str(m.err))) }
+            var tsType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+            records.append(ConsumedRecord(
+                partition: m.partition,
+                offset: m.offset,
+                key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
+                value: m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) },
+                headers: [],
+                timestampMilliseconds: rd_kafka_message_timestamp(message, &tsType)
+            ))
+        }
+        return records
+    }
+
+    private static func makeClient(_ type: rd_kafka_type_t, _ servers: String, extra: [(String, String)] = []) throws -> OpaquePointer {
         let conf = rd_kafka_conf_new()
         var errstr = [CChar](repeating: 0, count: 256)
         for (k, v) in [("bootstrap.servers", servers), ("group.id", "plain-\(UUID().uuidString)"),
-                       ("enable.auto.commit", "false"), ("log_level", "3")]
+                       ("enable.auto.commit", "false"), ("log_level", "3")] + extra
         where type == RD_KAFKA_CONSUMER || k == "bootstrap.servers" || k == "log_level" {
             rd_kafka_conf_set(conf, k, v, &errstr, errstr.count)
         }

@@ -68,8 +68,13 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// Whether trying the same operation again may succeed.
     public var isRetriable: Bool
-    /// Whether the client raised a fatal error and can no longer be used.
+    /// Whether the client raised a fatal error and can no longer be used (a fenced
+    /// transactional producer, ...).
     public var isFatal: Bool
+    /// Whether the failed transaction call left the transaction in a state that only
+    /// ``KafkaProducer/abortTransaction(timeout:)`` gets out of (librdkafka's
+    /// `rd_kafka_error_txn_requires_abort`).
+    public var requiresAbort: Bool
     /// The configuration property the error concerns, if any.
     public var property: String?
     /// The topic the error concerns, if any.
@@ -87,6 +92,7 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         message: String,
         isRetriable: Bool = false,
         isFatal: Bool = false,
+        requiresAbort: Bool = false,
         property: String? = nil,
         topic: String? = nil,
         file: String? = nil,
@@ -97,6 +103,7 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
         self.isRetriable = isRetriable
         self.isFatal = isFatal
+        self.requiresAbort = requiresAbort
         self.property = property
         self.topic = topic
         self.file = file
@@ -133,7 +140,8 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
             code: Code(rd_kafka_error_code(error)),
             message: String(cString: rd_kafka_error_string(error)),
             isRetriable: rd_kafka_error_is_retriable(error) != 0,
-            isFatal: rd_kafka_error_is_fatal(error) != 0
+            isFatal: rd_kafka_error_is_fatal(error) != 0,
+            requiresAbort: rd_kafka_error_txn_requires_abort(error) != 0
         )
     }
 
@@ -149,6 +157,7 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         if let property { context.append("property \(property)") }
         if let topic { context.append("topic \(topic)") }
         if isFatal { context.append("fatal") }
+        if requiresAbort { context.append("requires abort") }
         if !context.isEmpty { text += " [" + context.joined(separator: ", ") + "]" }
         return text
     }

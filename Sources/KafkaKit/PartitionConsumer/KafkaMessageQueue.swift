@@ -3,7 +3,7 @@ import Dispatch
 import Synchronization
 
 /// A queue several started partitions are routed into, read together
-/// (``KafkaPartitionConsumer/start(topic:partition:at:queue:)``).
+/// (``KafkaPartitionConsumer/start(topic:partition:at:queue:)-(_,KafkaPartition,_,_)``).
 ///
 /// Reads suspend without holding a thread while the queue is empty, independently of reads of
 /// other queues and partitions.

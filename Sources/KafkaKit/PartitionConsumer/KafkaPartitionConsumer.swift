@@ -58,8 +58,8 @@ public final class KafkaPartitionConsumer: Sendable {
 
     // MARK: Starting and stopping
 
-    /// Starts fetching a partition at `offset`; read it with ``consume(topic:partition:timeout:)``
-    /// or ``consumeBatch(topic:partition:maxCount:timeout:)``.
+    /// Starts fetching a partition at `offset`; read it with ``consume(topic:partition:timeout:)-(_,KafkaPartition,_)``
+    /// or ``consumeBatch(topic:partition:maxCount:timeout:)-(_,KafkaPartition,_,_)``.
     ///
     /// - Throws: ``KafkaError`` if the partition is already started, or librdkafka refuses.
     public func start(topic: String, partition: KafkaPartition, at offset: KafkaOffset) throws {
@@ -119,7 +119,7 @@ public final class KafkaPartitionConsumer: Sendable {
         try await consumeNoting(topic: topic, partition: partition, timeout: timeout).message
     }
 
-    /// As ``consume(topic:partition:timeout:)``, and says whether the read ended at the end of
+    /// As ``consume(topic:partition:timeout:)-(_,KafkaPartition,_)``, and says whether the read ended at the end of
     /// the partition (with `enable.partition.eof`) rather than on its timeout.
     package func consumeNoting(topic: String, partition: KafkaPartition, timeout: Duration) async throws -> (message: KafkaConsumerMessage?, reachedEnd: Bool) {
         let deadline = Self.deadline(after: timeout)
@@ -140,7 +140,7 @@ public final class KafkaPartitionConsumer: Sendable {
     /// Up to `maxCount` messages (at most 65 536 at once) of a started partition: as many as arrive within `timeout`
     /// (fewer, or none, when the timeout passes first).
     ///
-    /// - Throws: as ``consume(topic:partition:timeout:)``; an error message librdkafka delivers
+    /// - Throws: as ``consume(topic:partition:timeout:)-(_,KafkaPartition,_)``; an error message librdkafka delivers
     ///   ends the batch, and is thrown only if no message came before it.
     public func consumeBatch(topic: String, partition: KafkaPartition, maxCount: Int, timeout: Duration) async throws -> KafkaConsumerBatch {
         let deadline = Self.deadline(after: timeout)
@@ -158,7 +158,7 @@ public final class KafkaPartitionConsumer: Sendable {
         return collector.makeBatch(client: client)
     }
 
-    /// A queue to route several partitions into (``start(topic:partition:at:queue:)``).
+    /// A queue to route several partitions into (``start(topic:partition:at:queue:)-(_,KafkaPartition,_,_)``).
     public func makeQueue() -> KafkaMessageQueue {
         KafkaMessageQueue(waiter: RDKafkaQueueWaiter(queue: RDKafkaQueue(newOn: client)), consumer: self)
     }

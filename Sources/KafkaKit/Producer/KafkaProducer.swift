@@ -17,7 +17,7 @@ public import ServiceLifecycle
 /// each failed fire-and-forget delivery at `info` level.
 ///
 /// The producer works as soon as it is created. Run it in a `ServiceGroup` to tie its
-/// graceful shutdown to the service lifecycle; otherwise call ``shutdown()``.
+/// graceful shutdown to the service lifecycle; otherwise call ``shutdown(timeout:)``.
 ///
 /// ```swift
 /// let producer = try KafkaProducer(configuration: .init(bootstrapServers: ["127.0.0.1:9092"]), logger: logger)
@@ -373,15 +373,27 @@ public final class KafkaProducer: Sendable, Service {
     /// reported as such), and finishes the event sequence. Returns within about the timeout,
     /// whether or not anyone reads the events.
     ///
-    /// - Returns: how many messages were purged because they were not delivered in time.
+    /// A transactional producer first aborts the transaction left open, if any (within the
+    /// same timeout), and logs that it did at info level; ``shutdownAndReport(timeout:)`` also
+    /// says so in its result.
+    ///
+    /// - Returns: how many messages were purged because they were not delivered in time (or
+    ///   were in the aborted transaction).
     @discardableResult
     public func shutdown(timeout: Duration? = nil) async -> Int {
+        await shutdownAndReport(timeout: timeout).purgedMessages
+    }
+
+    /// Shuts down as ``shutdown(timeout:)`` and reports what it did: how many messages were
+    /// purged, and whether a transaction left open was aborted (or why not).
+    public func shutdownAndReport(timeout: Duration? = nil) async -> KafkaProducerShutdownReport {
         let core = self.core
         let timeout = timeout ?? core.configuration.shutdownTimeout
         return await runBlocking { core.stopBlocking(timeout: timeout) }
     }
 
-    /// Waits for graceful shutdown (or cancellation), then shuts down as ``shutdown(timeout:)``.
+    /// Waits for graceful shutdown (or cancellation), then shuts down as ``shutdown(timeout:)``
+    /// (aborting a transaction left open, and logging that it did).
     public func run() async throws {
         try? await gracefulShutdown()
         let purged = await shutdown()

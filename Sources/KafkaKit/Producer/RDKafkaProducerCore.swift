@@ -50,6 +50,12 @@ final class RDKafkaProducerCore: Sendable {
     /// never queued after the poller left.
     private let producing = Atomic<Int>(0)
     let lifecycle: RDKafkaProducerLifecycle
+    /// The transaction rules (``ProducerTransactionStateMachine``); a producer without
+    /// `transactional.id` only answers its calls with an error.
+    let transactions: RDKafkaProducerTransactions
+    /// `transactions.isTransactional`, kept here so that a send of a producer without
+    /// `transactional.id` pays one load and branch on its own object.
+    private let isTransactional: Bool
     /// Set while a thread takes an event from librdkafka and handles it. An atomic flag, not a
     /// `Mutex`: a failed try-lock of a `Mutex` is a system call on Linux (PI futex), and the
     /// sender tries on every send.
@@ -79,6 +85,9 @@ final class RDKafkaProducerCore: Sendable {
         let lifecycle = RDKafkaProducerLifecycle(wakePipe: wakePipe)
         self.wakePipe = wakePipe
         self.lifecycle = lifecycle
+        self.transactions = RDKafkaProducerTransactions(
+            transactionalID: configuration.properties["transactional.id"].flatMap { $0.isEmpty ? nil : $0 })
+        self.isTransactional = transactions.isTransactional
         self.events = withEvents
             // Weak: the event sequence may outlive the producer, and must not keep its client.
             ? BoundedEventBuffer(capacity: configuration.eventBufferCapacity, onSpace: { [weak lifecycle] in lifecycle?.queueSpaceFreed() })
@@ -161,6 +170,11 @@ final class RDKafkaProducerCore: Sendable {
         if !lifecycle.acceptsSends {
             return KafkaError(code: .destroyed, message: "the producer is shut down", topic: topic)
         }
+        // Checked before librdkafka, whose refusal (`_STATE`, "Operation not valid in state
+        // Ready") does not say what to do; a producer without transactional.id pays one branch.
+        if isTransactional, !transactions.acceptsSends {
+            return transactions.sendRefusal(topic: topic)
+        }
         var headers: OpaquePointer? = nil
         if !recordHeaders.isEmpty {
             headers = rd_kafka_headers_new(recordHeaders.count)
@@ -211,6 +225,12 @@ final class RDKafkaProducerCore: Sendable {
         if let headers { rd_kafka_headers_destroy(headers) }  // owned by the message only on success
         var kafkaError = KafkaError(consuming: error)
         kafkaError.topic = topic
+        if isTransactional, kafkaError.code == .invalidState {
+            // A send that raced a commit or abort: librdkafka refused it.
+            let librdkafka = kafkaError.message
+            kafkaError = transactions.sendRefusal(topic: topic)
+            kafkaError.message += " (librdkafka: \(librdkafka))"
+        }
         kafkaError.message += KafkaError.topicNameReason(kafkaError.code, topic: topic)
         if kafkaError.code == .messageSizeTooLarge {
             let size = (value?.count ?? 0) + (key?.count ?? 0)
@@ -309,6 +329,8 @@ final class RDKafkaProducerCore: Sendable {
             if rd_kafka_event_error_is_fatal(event) != 0 {
                 error = client.fatalError() ?? error
                 error.isFatal = true
+                // Every later transaction call and send says so, without asking librdkafka.
+                transactions.fatalErrorRaised(error)
             }
             // Info only when nobody else will see it (swift-log: libraries log at info or below).
             let seen = publish(.error(error), weight: 1, droppableWhenFull: true)
@@ -440,17 +462,27 @@ final class RDKafkaProducerCore: Sendable {
     var outputQueueLength: Int { Int(rd_kafka_outq_len(client.handle)) }
 
     /// Shuts down (see ``ProducerStateMachine``): refuses new sends and tells waiting ones,
-    /// flushes for up to `timeout`, purges what is left (each purged message gets a report
-    /// saying so), then waits for the poller to serve every report and stop. Blocking.
-    /// Returns how many messages were purged meanwhile.
-    func stopBlocking(timeout: Duration) -> Int {
+    /// aborts an open transaction (see ``RDKafkaProducerTransactions``), flushes for what is
+    /// left of `timeout`, purges what is left (each purged message gets a report saying so),
+    /// then waits for the poller to serve every report and stop. Blocking. Reports how many
+    /// messages were purged meanwhile and what became of an open transaction.
+    func stopBlocking(timeout: Duration) -> KafkaProducerShutdownReport {
         let purgedBefore = purgedCount.load(ordering: .relaxed)
+        var report = KafkaProducerShutdownReport()
         if lifecycle.beginShutdown() {
-            let flushed = flushBlocking(timeout: timeout)
+            let clock = ContinuousClock()
+            let start = clock.now
+            if isTransactional {
+                let outcome = transactions.abortAtShutdownBlocking(client, timeout: timeout, logger: logger)
+                report.abortedTransaction = outcome.aborted
+                report.transactionError = outcome.error
+            }
+            let flushed = flushBlocking(timeout: max(.zero, timeout - (clock.now - start)))
             if lifecycle.flushFinished(allDelivered: flushed) { purge(includingInFlight: true) }
         }
         lifecycle.waitForPollerToStop()
-        return purgedCount.load(ordering: .relaxed) - purgedBefore
+        report.purgedMessages = purgedCount.load(ordering: .relaxed) - purgedBefore
+        return report
     }
 }
 
