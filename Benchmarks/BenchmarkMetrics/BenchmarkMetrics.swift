@@ -29,11 +29,13 @@ public enum BenchmarkMetrics {
         return true
     }
 
-    /// ` metrics_updates=N metrics_processing_us=N` for a result line when metrics are on (values
-    /// recorded so far, and the time KafkaKit spent decoding statistics and updating metrics:
-    /// its `*.statistics.processing` timer's sum), else "".
+    /// ` metrics_handlers=N metrics_updates=N metrics_processing_us=N` for a result line when
+    /// metrics are on (metric objects made, values recorded so far, and the time KafkaKit spent
+    /// decoding statistics and updating metrics: its `*.statistics.processing` timer's sum), else "".
     public static var resultField: String {
-        factory.map { " metrics_updates=\($0.updates) metrics_processing_us=\($0.timedNanoseconds / 1000)" } ?? ""
+        factory.map {
+            " metrics_handlers=\($0.handlers) metrics_updates=\($0.updates) metrics_processing_us=\($0.timedNanoseconds / 1000)"
+        } ?? ""
     }
 }
 
@@ -41,12 +43,16 @@ public enum BenchmarkMetrics {
 /// update.
 public final class CountingMetricsFactory: MetricsFactory {
     private let updateCount = Atomic<Int>(0)
+    private let handlerCount = Atomic<Int>(0)
     private let timed = Atomic<Int64>(0)
 
     public init() {}
 
     /// Values recorded so far, by every handler.
     public var updates: Int { updateCount.load(ordering: .relaxed) }
+
+    /// Handlers made so far.
+    public var handlers: Int { handlerCount.load(ordering: .relaxed) }
 
     /// The sum of every duration timers recorded.
     public var timedNanoseconds: Int64 { timed.load(ordering: .relaxed) }
@@ -65,7 +71,10 @@ public final class CountingMetricsFactory: MetricsFactory {
         private let factory: CountingMetricsFactory
         private let value = Atomic<Int64>(0)
 
-        init(_ factory: CountingMetricsFactory) { self.factory = factory }
+        init(_ factory: CountingMetricsFactory) {
+            self.factory = factory
+            factory.handlerCount.add(1, ordering: .relaxed)
+        }
 
         func increment(by amount: Int64) {
             value.add(amount, ordering: .relaxed)
