@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         // `make docs`: `swift package generate-documentation` for every catalog.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
@@ -47,6 +48,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -103,7 +105,8 @@ let package = Package(
         .executableTarget(
             name: "ProducerBenchmark",
             dependencies: [
-                "KafkaKit", "KafkaKitConnections", "KafkaKitEvents", .product(name: "Logging", package: "swift-log"),
+                "KafkaKit", "KafkaKitConnections", "KafkaKitEvents", "BenchmarkMetrics",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             path: "Benchmarks/ProducerBenchmark",
@@ -111,8 +114,15 @@ let package = Package(
         ),
         .executableTarget(
             name: "ConsumerBenchmark",
-            dependencies: ["KafkaKit"],
+            dependencies: ["KafkaKit", "BenchmarkMetrics"],
             path: "Benchmarks/ConsumerBenchmark",
+            swiftSettings: strict
+        ),
+        // The benchmarks' metrics switch (BENCH_METRICS=1) and counting factory.
+        .target(
+            name: "BenchmarkMetrics",
+            dependencies: ["KafkaKit", .product(name: "Metrics", package: "swift-metrics")],
+            path: "Benchmarks/BenchmarkMetrics",
             swiftSettings: strict
         ),
         .target(
@@ -131,6 +141,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -178,6 +189,7 @@ let package = Package(
                 "KafkaKit", "KafkaKitTestSupport", "CLibrdkafka", "KafkaKitTestConsumer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),

@@ -3,6 +3,9 @@
 //
 //   ConsumerBenchmark BROKERS TOPIC COUNT
 //
+// With BENCH_METRICS=1, the consumer's metrics are on (see Benchmarks/BenchmarkMetrics) and the
+// line ends with metrics_updates=N.
+//
 // Reads COUNT records of TOPIC from the beginning of every partition with KafkaConsumer's
 // `messages` AsyncSequence in a plain `for await` loop inside a nonisolated async function (the
 // pattern KafkaConsumer's documentation recommends over a loop in main-actor top-level code),
@@ -12,6 +15,7 @@
 // (getrusage(RUSAGE_SELF), every thread) cover the same span, as in
 // Benchmarks/CBaseline/consumer_bench.c; peak_rss_kb is ru_maxrss of the whole run.
 
+import BenchmarkMetrics
 import Foundation
 import KafkaKit
 #if canImport(Glibc)
@@ -32,6 +36,7 @@ configuration["group.id"] = "bench-swift-\(getpid())-\(Int(Date().timeIntervalSi
 configuration["enable.auto.commit"] = "false"
 configuration["auto.offset.reset"] = "earliest"
 configuration["log_level"] = "3"
+BenchmarkMetrics.apply(to: &configuration)
 
 let consumer = try KafkaConsumer(configuration: configuration)
 let metadata = try await KafkaMetadata.fetch(configuration: KafkaConfiguration(bootstrapServers: [brokers]), topic: topic)
@@ -78,4 +83,4 @@ var resources = rusage()
 getrusage(RUSAGE_SELF.rawValue, &resources)
 print("mode=consume msgs=\(read) bytes=\(bytes) seconds=\(String(format: "%.3f", seconds)) "
     + "msgs_per_s=\(Int(Double(read) / seconds)) cpu_user_us=\(cpu.user) cpu_sys_us=\(cpu.system) "
-    + "peak_rss_kb=\(resources.ru_maxrss)")
+    + "peak_rss_kb=\(resources.ru_maxrss)\(BenchmarkMetrics.resultField)")

@@ -17,6 +17,9 @@
 //
 // BENCH_TRACING=off|context|spans (default off): KafkaKit's tracing in the throughput and
 // handler modes (see BenchTracer.swift); the result line says which (tracing=...).
+// With BENCH_METRICS=1, the producer's metrics are on (see Benchmarks/BenchmarkMetrics) and the
+// throughput modes' lines end with metrics_updates=N.
+import BenchmarkMetrics
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -113,7 +116,8 @@ final class Counts: Sendable {
 /// Prints a run's result line, then exits with its status. `cpu` is the measured phase's span.
 func finish(_ mode: String, count: Int, delivered: Int, failed: Int, elapsed: Double, cpu: (start: CPUTime, end: CPUTime)) -> Never {
     print("mode=\(mode) tracing=\(BenchTracing.current.rawValue) msgs=\(count) delivered=\(delivered) failed=\(failed) seconds=\(String(format: "%.3f", elapsed)) "
-        + "msgs_per_s=\(Int(Double(count) / elapsed)) \(cpu.end.fields(since: cpu.start)) peak_rss_kb=\(peakRSSKilobytes())")
+        + "msgs_per_s=\(Int(Double(count) / elapsed)) \(cpu.end.fields(since: cpu.start)) peak_rss_kb=\(peakRSSKilobytes())"
+        + BenchmarkMetrics.resultField)
     exit(failed == 0 ? 0 : 1)
 }
 
@@ -135,6 +139,7 @@ configuration["log_level"] = "3"
 if let max = ProcessInfo.processInfo.environment["BENCH_QUEUE_MAX"] { configuration["queue.buffering.max.messages"] = max }
 if let capacity = ProcessInfo.processInfo.environment["BENCH_EVENT_CAPACITY"].flatMap(Int.init) { configuration.eventBufferCapacity = capacity }
 configuration.tracing = BenchTracing.current.options
+BenchmarkMetrics.apply(to: &configuration)
 
 switch mode {
 case "throughput":

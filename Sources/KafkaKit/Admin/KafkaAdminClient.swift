@@ -16,7 +16,9 @@ public final class KafkaAdminClient: Sendable {
     public init(configuration: KafkaConfiguration, logger: Logger = KafkaProducer.defaultLogger) throws {
         var configuration = configuration
         configuration.properties["partitioner"] = nil
-        client = try RDKafkaClient(type: RD_KAFKA_PRODUCER, configuration: configuration, events: 0, logger: logger, logsOnMainQueue: false)
+        client = try RDKafkaClient(
+            type: RD_KAFKA_PRODUCER, configuration: configuration, events: 0, logger: logger, logsOnMainQueue: false,
+            metrics: RDKafkaMetrics.make(configuration, kind: .admin, logger: logger))
     }
 
     /// Cluster metadata (all topics, or one).

@@ -44,6 +44,11 @@ public struct KafkaConfiguration: Sendable, Hashable {
     /// (swift-distributed-tracing); `nil`, the default, turns tracing off at no cost per
     /// record. See ``KafkaTracingOptions`` and <doc:Tracing>.
     public var tracing: KafkaTracingOptions? = nil
+    /// swift-metrics counters and gauges from librdkafka's statistics (and KafkaKit's own
+    /// counters), for any client kind; `nil` (the default) turns them off at no cost. Setting
+    /// it sets `statistics.interval.ms` to its interval unless that property is set. See
+    /// <doc:Metrics>.
+    public var metrics: KafkaMetricsOptions? = nil
 
     /// What a send does when the local producer queue is full.
     public enum QueueFullPolicy: Sendable, Hashable {
@@ -256,6 +261,7 @@ extension KafkaConfiguration: CustomStringConvertible, CustomReflectable {
             "queueFullPolicy": queueFullPolicy, "eventBufferCapacity": eventBufferCapacity,
             "shutdownTimeout": shutdownTimeout, "consumerBatchSize": consumerBatchSize,
             "tracing": tracing as Any,
+            "metrics": metrics as Any,
         ])
     }
 }

@@ -11,9 +11,12 @@ final class RDKafkaConsumerCallbacks: Sendable {
     let events: RDKafkaConsumerEventBuffer
     /// Revocations, so that records of a revoked partition are neither stored nor committed.
     let assignments = Mutex(ConsumerAssignmentLedger())
+    /// Metrics fed from the statistics; `nil` when off.
+    let metrics: RDKafkaMetrics?
 
-    init(logger: Logger) {
+    init(logger: Logger, metrics: RDKafkaMetrics? = nil) {
         self.logger = logger
+        self.metrics = metrics
         self.events = RDKafkaConsumerEventBuffer(capacity: 1024) { event in
             RDKafkaConsumerCallbacks.log(unread: event, to: logger)
         }
@@ -70,7 +73,10 @@ final class RDKafkaConsumerCallbacks: Sendable {
             callbacks.events.push(.error(error))
         }
         rd_kafka_conf_set_stats_cb(conf) { _, json, _, opaque in
-            if let json { RDKafkaConsumerCallbacks.from(opaque).events.push(.statistics(String(cString: json))) }
+            guard let json else { return 0 }
+            let callbacks = RDKafkaConsumerCallbacks.from(opaque)
+            callbacks.metrics?.submit(statistics: json)
+            callbacks.events.push(.statistics(String(cString: json)))
             return 0  // librdkafka frees the JSON
         }
         rd_kafka_conf_set_log_cb(conf) { rk, level, facility, text in

@@ -65,7 +65,7 @@ final class RDKafkaConsumerCore: Sendable {
         self.startsAtEnd = ["latest", "largest", "end"].contains(reset)
         let maxPoll = configuration.properties["max.poll.interval.ms"].flatMap(Int32.init) ?? 300_000
         self.progressCheckMilliseconds = max(10, min(1000, maxPoll / 4))
-        let callbacks = RDKafkaConsumerCallbacks(logger: logger)
+        let callbacks = RDKafkaConsumerCallbacks(logger: logger, metrics: RDKafkaMetrics.make(configuration, kind: .consumer, logger: logger))
         self.client = try RDKafkaClient(
             type: RD_KAFKA_CONSUMER, configuration: configuration, events: 0, logger: logger,
             callbackContext: callbacks, configure: callbacks.install(on:))

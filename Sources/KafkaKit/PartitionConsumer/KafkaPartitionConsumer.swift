@@ -39,7 +39,9 @@ public final class KafkaPartitionConsumer: Sendable {
     public init(configuration: KafkaConfiguration, logger: Logger = KafkaConsumer.defaultLogger) throws {
         var configuration = configuration
         configuration.applyConsumerDefaults()
-        client = try RDKafkaClient(type: RD_KAFKA_CONSUMER, configuration: configuration, events: 0, logger: logger, logsOnMainQueue: false)
+        client = try RDKafkaClient(
+            type: RD_KAFKA_CONSUMER, configuration: configuration, events: 0, logger: logger, logsOnMainQueue: false,
+            metrics: RDKafkaMetrics.make(configuration, kind: .partitionConsumer, logger: logger))
         tracing = configuration.tracing.map { RDKafkaConsumerTracing(options: $0, configuration: configuration) }
     }
 

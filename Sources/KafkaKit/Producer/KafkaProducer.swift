@@ -307,6 +307,7 @@ public final class KafkaProducer: Sendable, Service {
     nonisolated(nonsending)
     private func waitAfterQueueFull(_ error: KafkaError, deadline: inout DispatchTime?, seenEpoch: UInt64) async throws {
         guard error.code == .queueFull, case .wait(let timeout) = core.configuration.queueFullPolicy else { throw error }
+        if deadline == nil { core.metrics?.queueFullWaited(eventBuffer: error.property == "eventBufferCapacity") }
         let end = deadline ?? (.now() + .nanoseconds(Int(clamping: timeout.wholeMilliseconds * 1_000_000)))
         deadline = end
         switch await core.lifecycle.waitForQueueSpace(until: end, seenEpoch: seenEpoch) {
@@ -315,6 +316,7 @@ public final class KafkaProducer: Sendable, Service {
         case .shutDown:
             throw KafkaError(code: .destroyed, message: "the producer is shut down", topic: error.topic)
         case .deadlinePassed:
+            core.metrics?.queueFullTimedOut(eventBuffer: error.property == "eventBufferCapacity")
             var error = error
             error.message = error.property == "eventBufferCapacity"
                 ? "the producer's event buffer is still full after waiting \(timeout): read KafkaProducerEvents faster, "

@@ -37,6 +37,8 @@ final class RDKafkaProducerCore: Sendable {
     let eventHandler: (@Sendable (KafkaProducerEvent) -> Void)?
     /// Whether fire-and-forget reports are wanted at all (else only failures are logged).
     private let wantsReports: Bool
+    /// Metrics fed from statistics and delivery failures; `nil` when off.
+    let metrics: RDKafkaMetrics?
 
     private let nextID = Atomic<UInt64>(1)
     private let deliveredCount = Atomic<Int>(0)
@@ -95,6 +97,7 @@ final class RDKafkaProducerCore: Sendable {
         self.eventHandler = eventHandler
         self.wantsReports = withEvents || eventHandler != nil
         self.tracing = configuration.tracing.map { RDKafkaProducerTracing(options: $0, clientID: configuration.clientID) }
+        self.metrics = RDKafkaMetrics.make(configuration, kind: .producer, logger: logger)
     }
 
     /// Starts the poller thread. It holds the core (through `PollerHold`) until it has drained
@@ -342,6 +345,7 @@ final class RDKafkaProducerCore: Sendable {
             logger.log(level: seen ? .debug : .info, "Kafka client error", metadata: ["kafka.error": "\(error)"])
         case RD_KAFKA_EVENT_STATS:
             if let json = rd_kafka_event_stats(event) {
+                metrics?.submit(statistics: json)
                 publish(.statistics(String(cString: json)), weight: 1, droppableWhenFull: true)
             }
         default:
@@ -378,6 +382,7 @@ final class RDKafkaProducerCore: Sendable {
         var delivered = 0
         var failed = 0
         var purged = 0
+        var failures = RDKafkaFailureTally(metrics: metrics)
         // Reports of one event usually share a topic: convert its name once.
         var lastTopicHandle: OpaquePointer? = nil
         var lastTopicName = ""
@@ -393,6 +398,7 @@ final class RDKafkaProducerCore: Sendable {
                     } else {
                         failed += 1
                         if err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT { purged += 1 }
+                        failures.add(err)
                     }
                     var opaque = UInt(bitPattern: message.pointee._private)
                     if tracing != nil, RDKafkaProducerTracing.isTraced(opaque) {
@@ -419,6 +425,7 @@ final class RDKafkaProducerCore: Sendable {
                 }
             }
         }
+        failures.flush()
         if delivered > 0 { deliveredCount.add(delivered, ordering: .relaxed) }
         if failed > 0 { failedCount.add(failed, ordering: .relaxed) }
         if purged > 0 { purgedCount.add(purged, ordering: .relaxed) }

@@ -26,19 +26,25 @@ final class RDKafkaClient: @unchecked Sendable {
     ///
     /// A client nobody serves the main queue of (admin, partition consumer) passes
     /// `logsOnMainQueue: false`: its log lines then go straight to the logger from librdkafka's
-    /// threads instead of piling up in a queue.
+    /// threads instead of piling up in a queue. Its statistics, if on, are served from
+    /// librdkafka's threads too (see ``RDKafkaMainQueueServer``) and go to `metrics`.
     init(
         type: rd_kafka_type_t,
         configuration: KafkaConfiguration,
         events: Int32,
         logger: Logger,
         logsOnMainQueue: Bool = true,
+        metrics: RDKafkaMetrics? = nil,
         callbackContext: AnyObject? = nil,
         configure: (OpaquePointer) -> Void = { _ in }
     ) throws(KafkaError) {
-        let callbackContext = callbackContext ?? (logsOnMainQueue ? nil : RDKafkaLogContext(logger: logger))
         try RDKafkaConfig.checkRuntimeVersion()
         var configuration = configuration
+        try configuration.applyMetricsInterval()
+        let mainQueueServer = !logsOnMainQueue && configuration.emitsStatistics
+            ? RDKafkaMainQueueServer(metrics: metrics, logger: logger) : nil
+        let callbackContext = callbackContext
+            ?? (logsOnMainQueue ? nil : RDKafkaLogContext(logger: logger, mainQueueServer: mainQueueServer))
         if configuration.properties["log_level"] == nil && configuration.properties["log.level"] == nil {
             // Do not let librdkafka format debug lines nobody will see.
             configuration.properties["log_level"] = String(logger.logLevel.syslogLevel)
@@ -63,6 +69,7 @@ final class RDKafkaClient: @unchecked Sendable {
         self.callbackContext = callbackContext
         if logsOnMainQueue { rd_kafka_set_log_queue(rk, nil) }  // nil: the main queue
         mainQueue = rd_kafka_queue_get_main(rk)
+        mainQueueServer?.start(serving: self)
         // Created (and its exit drain registered) after librdkafka initialised itself, so the
         // drain runs at exit before librdkafka's dependencies clean up.
         _ = RDKafkaBlockingExecutor.shared
