@@ -36,18 +36,26 @@ struct OrderPipelineApp {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let common = settings.kafka
+        var common = settings.kafka
+        // KafkaKit's metrics from librdkafka's statistics, every second, into the bootstrapped
+        // factory (Prometheus, served at GET /metrics).
+        common.metrics = KafkaMetricsOptions(interval: .seconds(1))
 
+        // A client ID each: metrics series are told apart by `client.id`.
+        let clientID = common.clientID ?? "order-pipeline"
         var eventsConfiguration = common
+        eventsConfiguration.clientID = clientID + "-http"
         eventsConfiguration.acks = .all
         eventsConfiguration.isIdempotent = true
         let events = try KafkaProducer(configuration: eventsConfiguration, logger: logger)
 
         var transactional = common
+        transactional.clientID = clientID + "-writer"
         transactional["transactional.id"] = settings.transactionalID
         let writer = try KafkaProducer(configuration: transactional, logger: logger)
 
         var consumerConfiguration = common
+        consumerConfiguration.clientID = clientID + "-reader"
         consumerConfiguration["group.id"] = settings.group
         consumerConfiguration["enable.auto.commit"] = "false"
         consumerConfiguration["auto.offset.reset"] = "earliest"
