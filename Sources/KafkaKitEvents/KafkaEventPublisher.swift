@@ -423,7 +423,7 @@ public final class KafkaEventPublisher: Sendable, Service {
         try? await gracefulShutdown()
         let purged = await shutdown()
         if purged > 0 {
-            logger.info("Kafka event publisher purged undelivered messages at shutdown", metadata: ["kafka.purged": "\(purged)"])
+            logger.info("Kafka event publisher purged undelivered messages at shutdown", metadata: [KafkaLogMetadataKey.purged: "\(purged)"])
         }
     }
 }

@@ -27,21 +27,21 @@ final class RDKafkaConsumerCallbacks: Sendable {
     static func log(unread event: KafkaConsumerEvent, to logger: Logger) {
         switch event {
         case .partitionsAssigned(let partitions):
-            logger.info("Kafka partitions assigned", metadata: ["kafka.partitions": "\(partitions)"])
+            logger.info("Kafka partitions assigned", metadata: [KafkaLogMetadataKey.partitions: "\(partitions)"])
         case .partitionsRevoked(let partitions):
-            logger.info("Kafka partitions revoked", metadata: ["kafka.partitions": "\(partitions)"])
+            logger.info("Kafka partitions revoked", metadata: [KafkaLogMetadataKey.partitions: "\(partitions)"])
         case .partitionsLost(let partitions):
-            logger.info("Kafka partitions lost", metadata: ["kafka.partitions": "\(partitions)"])
+            logger.info("Kafka partitions lost", metadata: [KafkaLogMetadataKey.partitions: "\(partitions)"])
         case .offsetsCommitted(let offsets, let error):
             if let error {
-                logger.info("Kafka commit failed", metadata: ["kafka.offsets": "\(offsets)", "kafka.error": "\(error)"])
+                logger.info("Kafka commit failed", metadata: [KafkaLogMetadataKey.offsets: "\(offsets)", KafkaLogMetadataKey.error: "\(error)"])
             } else {
-                logger.debug("Kafka offsets committed", metadata: ["kafka.offsets": "\(offsets)"])
+                logger.debug("Kafka offsets committed", metadata: [KafkaLogMetadataKey.offsets: "\(offsets)"])
             }
         case .partitionEOF(let partition):
-            logger.debug("Kafka partition end reached", metadata: ["kafka.partition": "\(partition)"])
+            logger.debug("Kafka partition end reached", metadata: [KafkaLogMetadataKey.partition: "\(partition)"])
         case .error(let error):
-            logger.info("Kafka consumer error", metadata: ["kafka.error": "\(error)"])
+            logger.info("Kafka consumer error", metadata: [KafkaLogMetadataKey.error: "\(error)"])
         case .statistics:
             logger.trace("Kafka statistics")
         }

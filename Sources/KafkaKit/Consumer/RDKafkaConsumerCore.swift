@@ -279,7 +279,7 @@ final class RDKafkaConsumerCore: Sendable {
                 let code = rd_kafka_error_code(error)
                 rd_kafka_error_destroy(error)
                 if code != RD_KAFKA_RESP_ERR__STATE {
-                    logger.debug("Kafka offset store failed", metadata: ["kafka.error": "\(KafkaError(code))"])
+                    logger.debug("Kafka offset store failed", metadata: [KafkaLogMetadataKey.error: "\(KafkaError(code))"])
                 }
             }
         }
@@ -334,7 +334,7 @@ final class RDKafkaConsumerCore: Sendable {
         wakerFinished.wait()
         let err = rd_kafka_consumer_close(client.handle)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            logger.info("Kafka consumer close failed", metadata: ["kafka.error": "\(KafkaError(err))"])
+            logger.info("Kafka consumer close failed", metadata: [KafkaLogMetadataKey.error: "\(KafkaError(err))"])
         }
         state.withLock { $0.closed() }
         events.finish()

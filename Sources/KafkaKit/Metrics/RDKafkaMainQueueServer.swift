@@ -65,7 +65,7 @@ final class RDKafkaMainQueueServer: @unchecked Sendable {
         case RD_KAFKA_EVENT_ERROR:
             // Such a client reports errors through its log; one queued here is seen nowhere else.
             let error = KafkaError(rd_kafka_event_error(event), message: String(cString: rd_kafka_event_error_string(event)))
-            logger.debug("Kafka client error", metadata: ["kafka.error": "\(error)"])
+            logger.debug("Kafka client error", metadata: [KafkaLogMetadataKey.error: "\(error)"])
         default:
             break
         }

@@ -155,7 +155,7 @@ final class RDKafkaMetrics: Sendable {
         do {
             statistics = try RDKafkaStatistics.decode(json)
         } catch {
-            logger.debug("Kafka statistics not understood", metadata: ["kafka.error": "\(error)"])
+            logger.debug("Kafka statistics not understood", metadata: [KafkaLogMetadataKey.error: "\(error)"])
             return
         }
         processing.withLock { state in

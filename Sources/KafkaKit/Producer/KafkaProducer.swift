@@ -399,7 +399,7 @@ public final class KafkaProducer: Sendable, Service {
         let purged = await shutdown()
         if purged > 0 {
             // Info: each purged message has its report; this line only sums them up.
-            core.logger.info("Kafka producer purged undelivered messages at shutdown", metadata: ["kafka.purged": "\(purged)"])
+            core.logger.info("Kafka producer purged undelivered messages at shutdown", metadata: [KafkaLogMetadataKey.purged: "\(purged)"])
         }
     }
 }

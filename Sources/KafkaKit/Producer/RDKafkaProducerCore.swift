@@ -342,7 +342,7 @@ final class RDKafkaProducerCore: Sendable {
             }
             // Info only when nobody else will see it (swift-log: libraries log at info or below).
             let seen = publish(.error(error), weight: 1, droppableWhenFull: true)
-            logger.log(level: seen ? .debug : .info, "Kafka client error", metadata: ["kafka.error": "\(error)"])
+            logger.log(level: seen ? .debug : .info, "Kafka client error", metadata: [KafkaLogMetadataKey.error: "\(error)"])
         case RD_KAFKA_EVENT_STATS:
             if let json = rd_kafka_event_stats(event) {
                 metrics?.submit(statistics: json)
@@ -370,7 +370,7 @@ final class RDKafkaProducerCore: Sendable {
     /// logs at.
     private func logUndelivered(_ report: KafkaDeliveryReport) {
         guard let error = report.error else { return }
-        logger.info("Kafka message not delivered", metadata: ["kafka.message.id": "\(report.id)", "kafka.error": "\(error)"])
+        logger.info("Kafka message not delivered", metadata: [KafkaLogMetadataKey.messageID: "\(report.id)", KafkaLogMetadataKey.error: "\(error)"])
     }
 
     private func handleDeliveryReports(_ event: OpaquePointer) {

@@ -123,12 +123,12 @@ final class RDKafkaProducerTransactions: Sendable {
     func abortAtShutdownBlocking(_ client: RDKafkaClient, timeout: Duration, logger: Logger) -> ShutdownOutcome {
         let action = update { $0.shutdown() }
         var metadata: Logger.Metadata = [:]
-        if let transactionalID { metadata["kafka.transactional.id"] = "\(transactionalID)" }
+        if let transactionalID { metadata[KafkaLogMetadataKey.transactionalID] = "\(transactionalID)" }
         switch action {
         case .none:
             return ShutdownOutcome()
         case .leave(let reason):
-            metadata["kafka.error"] = "\(reason)"
+            metadata[KafkaLogMetadataKey.error] = "\(reason)"
             logger.info("Kafka producer shut down with a transaction open", metadata: metadata)
             return ShutdownOutcome(error: reason)
         case .abort:
@@ -137,7 +137,7 @@ final class RDKafkaProducerTransactions: Sendable {
                 var error = KafkaError(consuming: failure)
                 error.message = "aborting the open transaction at shutdown failed (the coordinator aborts it "
                     + "after transaction.timeout.ms): \(error.message)"
-                metadata["kafka.error"] = "\(error)"
+                metadata[KafkaLogMetadataKey.error] = "\(error)"
                 logger.info("Kafka producer could not abort the open transaction at shutdown", metadata: metadata)
                 return ShutdownOutcome(error: error)
             }

@@ -11,8 +11,8 @@ extension Logger {
             level: original >= .info ? .info : original,
             "\(text.map { String(cString: $0) } ?? "")",
             metadata: [
-                "kafka.facility": "\(facility.map { String(cString: $0) } ?? "")",
-                "kafka.level": "\(original)",
+                KafkaLogMetadataKey.facility: "\(facility.map { String(cString: $0) } ?? "")",
+                KafkaLogMetadataKey.level: "\(original)",
             ]
         )
     }

@@ -55,7 +55,6 @@ final class OrderPipelineService: Service {
 
     private func write(_ batch: KafkaConsumerBatch) async throws {
         if batch.isEmpty { return }
-        var next: [String: KafkaTopicPartition] = [:]
         let decoder = JSONDecoder()
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -63,7 +62,6 @@ final class OrderPipelineService: Service {
         records.reserveCapacity(batch.count)
         var rejectedCount = 0
         for message in batch {
-            next["\(message.topic)/\(message.partition)"] = message.nextPosition
             guard let value = message.value, let order = try? decoder.decode(Order.self, from: Data(value)),
                 order.problem == nil
             else {
@@ -76,11 +74,12 @@ final class OrderPipelineService: Service {
                 KafkaProducerRecord(topic: settings.acceptedTopic, key: Array(order.id.utf8), value: Array(try encoder.encode(accepted)))
             )
         }
-        let offsets = Array(next.values)
         let written = records
         try await producer.withTransaction {
             for record in written { _ = try await producer.send(record) }
-            try await producer.sendOffsetsToTransaction(consumer: consumer, offsets: offsets)
+            // The batch's next positions, refused (assignmentLost) if a rebalance took one of
+            // its partitions since it was read: the new owner reads it again.
+            try await producer.sendOffsetsToTransaction(consumer: consumer, through: batch)
         }
         processed.increment(by: written.count)
         rejected.increment(by: rejectedCount)
