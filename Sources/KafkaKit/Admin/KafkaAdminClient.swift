@@ -9,6 +9,8 @@ public import Logging
 /// executor, never on the cooperative pool.
 public final class KafkaAdminClient: Sendable {
     let client: RDKafkaClient
+    /// What the client was made with (``RDKafkaBrokerAPIs`` makes a client like it).
+    let configuration: KafkaConfiguration
     /// See ``explainingConnectionFailure(_:)``.
     let connectionErrors = Mutex(AdminConnectionErrors())
 
@@ -16,6 +18,7 @@ public final class KafkaAdminClient: Sendable {
     public init(configuration: KafkaConfiguration, logger: Logger = KafkaProducer.defaultLogger) throws {
         var configuration = configuration
         configuration.properties["partitioner"] = nil
+        self.configuration = configuration
         client = try RDKafkaClient(
             type: RD_KAFKA_PRODUCER, configuration: configuration, events: 0, logger: logger, logsOnMainQueue: false,
             metrics: RDKafkaMetrics.make(configuration, kind: .admin, logger: logger))
@@ -106,7 +109,7 @@ public final class KafkaAdminClient: Sendable {
         }
     }
 
-    private static func topicErrors(_ results: UnsafeMutablePointer<OpaquePointer?>?, _ count: Int, doing: String) -> Result<Void, KafkaError> {
+    static func topicErrors(_ results: UnsafeMutablePointer<OpaquePointer?>?, _ count: Int, doing: String) -> Result<Void, KafkaError> {
         var failures: [KafkaError] = []
         for i in 0..<count {
             let r = results![i]
@@ -127,11 +130,7 @@ public final class KafkaAdminClient: Sendable {
     public func describeConfigs(_ resource: KafkaConfigResource, timeout: Duration = .seconds(30)) async throws -> [KafkaResourceConfigEntry] {
         let handle = client.handle
         return try await request(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout: timeout) { options, queue in
-            let r: OpaquePointer
-            switch resource {
-            case .topic(let name): r = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name)
-            case .broker(let id): r = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_BROKER, String(id))
-            }
+            let r = resource.makeConfigResource()
             var made: [OpaquePointer?] = [r]
             defer { rd_kafka_ConfigResource_destroy(r) }
             made.withUnsafeMutableBufferPointer { rd_kafka_DescribeConfigs(handle, $0.baseAddress, 1, options, queue) }
@@ -154,7 +153,8 @@ public final class KafkaAdminClient: Sendable {
                     value: rd_kafka_ConfigEntry_value(e).map { String(cString: $0) },
                     isDefault: rd_kafka_ConfigEntry_is_default(e) != 0,
                     isReadOnly: rd_kafka_ConfigEntry_is_read_only(e) != 0,
-                    isSensitive: rd_kafka_ConfigEntry_is_sensitive(e) != 0)
+                    isSensitive: rd_kafka_ConfigEntry_is_sensitive(e) != 0,
+                    source: KafkaResourceConfigEntry.Source(rawValue: Int32(rd_kafka_ConfigEntry_source(e).rawValue)))
             })
         }
     }
@@ -255,7 +255,7 @@ public final class KafkaAdminClient: Sendable {
     /// (``RDKafkaQueueWaiter``), holding no thread — an admin call against a dead broker does
     /// not occupy the blocking executor for its whole timeout. `submit` returns an error when
     /// the request cannot even be built.
-    private func request<T: Sendable>(
+    func request<T: Sendable>(
         _ op: rd_kafka_admin_op_t,
         timeout: Duration,
         submit: (OpaquePointer, OpaquePointer) -> KafkaError?,

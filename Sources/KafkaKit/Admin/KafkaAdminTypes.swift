@@ -1,3 +1,5 @@
+import CLibrdkafka
+
 /// A topic to create.
 public struct KafkaNewTopic: Sendable, Hashable {
     public var name: String
@@ -29,6 +31,39 @@ public struct KafkaResourceConfigEntry: Sendable, Hashable {
     public var isDefault: Bool
     public var isReadOnly: Bool
     public var isSensitive: Bool
+    /// Where the value comes from: set on the topic, on the broker, or the built-in default.
+    public var source: Source = .unknown
+
+    /// Where a configuration value comes from (librdkafka's `rd_kafka_ConfigSource_t`).
+    public struct Source: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        public var rawValue: Int32
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+
+        /// The broker did not say.
+        public static let unknown = Source(rawValue: Int32(RD_KAFKA_CONFIG_SOURCE_UNKNOWN_CONFIG.rawValue))
+        /// Set for this topic.
+        public static let dynamicTopic = Source(rawValue: Int32(RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG.rawValue))
+        /// Set for this broker at run time.
+        public static let dynamicBroker = Source(rawValue: Int32(RD_KAFKA_CONFIG_SOURCE_DYNAMIC_BROKER_CONFIG.rawValue))
+        /// Set at run time as the default of every broker.
+        public static let dynamicDefaultBroker = Source(rawValue: Int32(RD_KAFKA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER_CONFIG.rawValue))
+        /// From the broker's properties file.
+        public static let staticBroker = Source(rawValue: Int32(RD_KAFKA_CONFIG_SOURCE_STATIC_BROKER_CONFIG.rawValue))
+        /// Kafka's built-in default.
+        public static let `default` = Source(rawValue: Int32(RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG.rawValue))
+
+        /// librdkafka's name of the source (`DYNAMIC_TOPIC_CONFIG`, `DEFAULT_CONFIG`, ...).
+        public var description: String {
+            // Only the sources librdkafka names: its table has gaps (6 and 7), and no entry past its end.
+            let named: Set<Int32> = [0, 1, 2, 3, 4, 5, 8]
+            guard named.contains(rawValue) else { return "SOURCE_\(rawValue)" }
+            return String(cString: rd_kafka_ConfigSource_name(rd_kafka_ConfigSource_t(rawValue: UInt32(rawValue))))
+        }
+    }
+
+    /// Whether the value was set for this resource or its broker, rather than being Kafka's
+    /// built-in default.
+    public var differsFromDefault: Bool { !isDefault && source != .default }
 }
 
 /// A consumer group as listed by the cluster.

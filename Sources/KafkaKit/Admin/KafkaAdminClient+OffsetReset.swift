@@ -1,0 +1,47 @@
+import CLibrdkafka
+
+extension KafkaAdminClient {
+    /// Computes where a reset would move a group's committed offsets, changing nothing: the
+    /// dry run of Kafka's `kafka-consumer-groups --reset-offsets`.
+    ///
+    /// - Parameter partitions: The partitions to reset (their offsets are ignored).
+    /// - Throws: ``KafkaError`` if a lookup fails, or for a shift of a partition with no
+    ///   committed offset.
+    public func planOffsetReset(group: String, partitions: [KafkaTopicPartition], to target: KafkaOffsetResetTarget, timeout: Duration = .seconds(30)) async throws -> KafkaOffsetResetPlan {
+        let partitions = Self.sorted(partitions.map { KafkaTopicPartition(topic: $0.topic, partition: $0.partition) })
+        guard !partitions.isEmpty else { return KafkaOffsetResetPlan(group: group, target: target, entries: []) }
+        let committed = try await listConsumerGroupOffsets(group: group, partitions: partitions, timeout: timeout)
+        let earliest = try await listOffsets(partitions, query: .earliest, timeout: timeout)
+        let latest = try await listOffsets(partitions, query: .latest, timeout: timeout)
+        var atTime: [KafkaListedOffset] = []
+        if case .timestamp(let ms) = target { atTime = try await listOffsets(partitions, query: .timestamp(ms), timeout: timeout) }
+        func find<T>(_ list: [T], _ p: KafkaTopicPartition, _ topic: KeyPath<T, String>, _ partition: KeyPath<T, Int32>) -> T? {
+            list.first { $0[keyPath: topic] == p.topic && $0[keyPath: partition] == p.partition }
+        }
+        let states = try partitions.map { p throws(KafkaError) -> KafkaOffsetResetPlan.PartitionState in
+            guard let first = find(earliest, p, \.topic, \.partition), let end = find(latest, p, \.topic, \.partition) else {
+                throw KafkaError(code: .unknownTopicOrPartition, message: "no offsets listed for \(p.topic)[\(p.partition)]", topic: p.topic)
+            }
+            return KafkaOffsetResetPlan.PartitionState(
+                topic: p.topic, partition: p.partition, current: find(committed, p, \.topic, \.partition)?.offset,
+                earliest: first.offset, latest: end.offset, atTimestamp: find(atTime, p, \.topic, \.partition)?.offset)
+        }
+        return try KafkaOffsetResetPlan(group: group, target: target, states: states)
+    }
+
+    /// Commits a reset plan's offsets for its group — only while the group has no members, as
+    /// their own commits would race the reset (Kafka refuses it too).
+    ///
+    /// - Throws: ``KafkaError`` with code `NON_EMPTY_GROUP` naming the members' client IDs
+    ///   while the group has members; any error of the commit itself.
+    public func resetOffsets(_ plan: KafkaOffsetResetPlan, timeout: Duration = .seconds(30)) async throws {
+        let group = try await describeConsumerGroup(plan.group, timeout: timeout)
+        if !group.members.isEmpty {
+            let clients = group.members.map { "\($0.clientID) (\($0.host))" }.joined(separator: ", ")
+            throw KafkaError(
+                code: KafkaError.Code(RD_KAFKA_RESP_ERR_NON_EMPTY_GROUP),
+                message: "group \(plan.group) has \(group.members.count) member\(group.members.count == 1 ? "" : "s") (\(clients)), state \(group.state): stop its consumers before resetting its offsets")
+        }
+        try await alterConsumerGroupOffsets(group: plan.group, offsets: plan.offsets, timeout: timeout)
+    }
+}

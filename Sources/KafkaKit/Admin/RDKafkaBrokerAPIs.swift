@@ -1,0 +1,71 @@
+import CLibrdkafka
+import Logging
+import Synchronization
+
+/// The Kafka APIs a cluster's bootstrap broker says it supports, as librdkafka logs them at
+/// connection (its `feature` debug context: `ApiKey OffsetDelete (47) Versions 0..0`).
+///
+/// librdkafka has no public call for this. KafkaKit needs it where librdkafka itself fails
+/// badly on a broker without an API: librdkafka 2.14.2's DeleteConsumerGroupOffsets releases
+/// its reply queue twice when the broker lacks OffsetDelete (`rd_kafka_OffsetDeleteRequest`
+/// destroys it, then the coordinator code does), and the process later aborts on
+/// `rd_kafka_q_destroy0: assert: rkq->rkq_refcnt > 0`.
+enum RDKafkaBrokerAPIs {
+    /// API names by key with their version ranges; empty if librdkafka logged none (an
+    /// `api.version.request=false` configuration, or a format this code does not know).
+    static func supported(configuration: KafkaConfiguration, timeout: Duration) async throws -> [Int: (name: String, versions: ClosedRange<Int>)] {
+        var probe = configuration
+        probe["debug"] = "feature"
+        probe["log_level"] = "7"
+        let lines = CapturedLines()
+        let client = try RDKafkaClient(
+            type: RD_KAFKA_PRODUCER, configuration: probe, events: 0,
+            logger: Logger(label: "KafkaKit.admin.probe") { _ in CapturingHandler(lines: lines) }, logsOnMainQueue: false)
+        // Any answered request means the connection's ApiVersions exchange, and its log
+        // lines, came first: a broker-only metadata request is the smallest.
+        let err = await runBlocking { [client] in
+            var md: UnsafePointer<rd_kafka_metadata>? = nil
+            let err = rd_kafka_metadata(client.handle, 0, nil, &md, timeout.timeoutMilliseconds)
+            if let md { rd_kafka_metadata_destroy(md) }
+            return err
+        }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, message: "asking the broker which APIs it supports") }
+        return parse(lines.lines.withLock { $0 })
+    }
+
+    /// Reads `... ApiKey NAME (KEY) Versions MIN..MAX` lines.
+    static func parse(_ lines: [String]) -> [Int: (name: String, versions: ClosedRange<Int>)] {
+        var apis: [Int: (name: String, versions: ClosedRange<Int>)] = [:]
+        for line in lines {
+            guard let start = line.range(of: "ApiKey ") else { continue }
+            let rest = line[start.upperBound...]
+            guard let open = rest.range(of: " ("), let close = rest.range(of: ") Versions ", range: open.upperBound..<rest.endIndex),
+                  let key = Int(rest[open.upperBound..<close.lowerBound]) else { continue }
+            let bounds = rest[close.upperBound...].split(separator: ".", omittingEmptySubsequences: true).compactMap { Int($0) }
+            guard bounds.count == 2, bounds[0] <= bounds[1] else { continue }
+            apis[key] = (String(rest[..<open.lowerBound]), bounds[0]...bounds[1])
+        }
+        return apis
+    }
+
+    /// The lines logged to a ``CapturingHandler``.
+    private final class CapturedLines: Sendable {
+        let lines = Mutex<[String]>([])
+    }
+
+    /// Keeps every message logged, for ``parse(_:)``.
+    private struct CapturingHandler: LogHandler {
+        let lines: CapturedLines
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .debug
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            lines.lines.withLock { $0.append(event.message.description) }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import CLibrdkafka
+import Foundation
+
+/// A configuration property as the librdkafka linked at run time describes it
+/// (``KafkaConfiguration/librdkafkaProperties``): what `kcat -X list` shows.
+public struct KafkaPropertyDescription: Sendable, Hashable {
+    /// Which clients use the property.
+    public enum Clients: String, Sendable, Hashable {
+        case consumer
+        case producer
+        case both
+    }
+
+    /// The property's name (`bootstrap.servers`, `acks`, ...).
+    public var name: String
+    /// Global (client) or topic-level.
+    public var scope: KafkaConfigurationEntry.Scope
+    public var clients: Clients
+    /// The values allowed (`0 .. 1000000`, `none, gzip, ...`), `nil` if librdkafka gives none.
+    public var range: String?
+    /// librdkafka's default, `nil` if there is none.
+    public var defaultValue: String?
+    /// `low`, `medium` or `high`.
+    public var importance: String
+    /// The value's type (`integer`, `string`, `enum value`, `boolean`, `CSV flags`, `see
+    /// dedicated API`, ...), `nil` if librdkafka gives none.
+    public var type: String?
+    /// librdkafka's description (Markdown, as in its `CONFIGURATION.md`).
+    public var description: String
+}
+
+extension KafkaConfiguration {
+    /// librdkafka's property table as it prints it (`rd_kafka_conf_properties_show`): the
+    /// Markdown of its `CONFIGURATION.md`, from the library loaded at run time.
+    public static var librdkafkaPropertyTable: String { RDKafkaConfig.propertyTable }
+
+    /// Every property the librdkafka loaded at run time knows, global ones first, in its order.
+    public static var librdkafkaProperties: [KafkaPropertyDescription] { RDKafkaConfig.propertyDescriptions }
+}
+
+extension RDKafkaConfig {
+    static let propertyTable: String = {
+        var buffer: UnsafeMutablePointer<CChar>? = nil
+        var size = 0
+        guard let stream = open_memstream(&buffer, &size) else { return "" }
+        rd_kafka_conf_properties_show(stream)
+        fclose(stream)
+        defer { free(buffer) }
+        return buffer.map { String(cString: $0) } ?? ""
+    }()
+
+    static let propertyDescriptions: [KafkaPropertyDescription] = parsePropertyTable(propertyTable)
+
+    /// Reads the rows of librdkafka's table: `name | C/P | range | default | importance |
+    /// description`. A default may itself hold `|` (`sasl.kerberos.kinit.cmd`'s `... || kinit`),
+    /// so the columns after it are found by the importance column.
+    static func parsePropertyTable(_ table: String) -> [KafkaPropertyDescription] {
+        var descriptions: [KafkaPropertyDescription] = []
+        var scope = KafkaConfigurationEntry.Scope.global
+        for line in table.split(separator: "\n") {
+            if line.hasPrefix("## ") {
+                scope = line.contains("Topic") ? .topic : .global
+                continue
+            }
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count >= 6, !fields[0].isEmpty, fields[0] != "Property", !fields[0].hasPrefix("-") else { continue }
+            guard let importance = fields.indices.dropFirst(4).first(where: { ["low", "medium", "high"].contains(fields[$0]) }) else { continue }
+            let clients: KafkaPropertyDescription.Clients = switch fields[1] {
+            case "C": .consumer
+            case "P": .producer
+            default: .both
+            }
+            var text = fields[(importance + 1)...].joined(separator: "|").trimmingCharacters(in: .whitespaces)
+            var type: String?
+            if let marker = text.range(of: "<br>*Type: "), text.hasSuffix("*") {
+                type = String(text[marker.upperBound..<text.index(before: text.endIndex)])
+                text = String(text[..<marker.lowerBound]).trimmingCharacters(in: .whitespaces)
+            }
+            let defaultValue = fields[3..<importance].joined(separator: "|")
+            descriptions.append(KafkaPropertyDescription(
+                name: fields[0], scope: scope, clients: clients,
+                range: fields[2].isEmpty ? nil : fields[2],
+                defaultValue: defaultValue.isEmpty ? nil : defaultValue,
+                importance: fields[importance], type: type, description: text))
+        }
+        return descriptions
+    }
+}
