@@ -93,6 +93,7 @@ let package = Package(
             dependencies: [
                 "KafkaKit", "KafkaKitConnections", "KafkaKitEvents", "_KafkaKitCLISupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

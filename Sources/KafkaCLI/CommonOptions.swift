@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KafkaKit
 import KafkaKitConnections
+import Logging
 
 /// Where `kafka.conf` comes from.
 struct ConfigFileOption: ParsableArguments {
@@ -40,14 +41,34 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: "Bootstrap brokers, HOST:PORT[,...] (instead of --connection).")
     var brokers: String?
 
-    @Option(name: .customShort("X"), help: ArgumentHelp("A librdkafka property, NAME=VALUE (repeatable).", valueName: "property=value"))
+    @Option(name: .customShort("X"), help: ArgumentHelp(
+        "A librdkafka property, NAME=VALUE (repeatable). -X list prints every property librdkafka knows; -X dump prints the effective configuration (secrets redacted); both then exit.",
+        valueName: "property=value"))
     var properties: [String] = []
+
+    @Option(name: .customShort("F"), help: ArgumentHelp(
+        "A kcat configuration file of property=value lines, applied where kafka.conf's connection (or --brokers) sets nothing, before -X (default: $KCAT_CONFIG, else ~/.config/kcat.conf if it exists).",
+        valueName: "file"))
+    var propertiesFile: String?
+
+    @Option(name: .customShort("d"), help: ArgumentHelp("librdkafka debug contexts, comma separated (all, or: \(KafkaVersion.debugContexts.joined(separator: ","))): its debug lines on stderr.", valueName: "contexts"))
+    var debug: String?
+
+    @Flag(name: .customShort("v"), help: "Verbose: -v shows librdkafka's log lines (its notices, warnings and errors) on stderr, -vv its debug lines too.")
+    var verbosity: Int
+
+    @Flag(name: .customShort("q"), help: "Quiet: only errors on stderr, no notes.")
+    var quiet = false
 
     func validate() throws {
         if connection != nil && brokers != nil { throw ValidationError("use either --connection or --brokers, not both") }
-        if connection == nil && brokers == nil { throw ValidationError("say which cluster: --connection NAME or --brokers HOST:PORT") }
-        for property in properties where !property.contains("=") || property.hasPrefix("=") {
-            throw ValidationError("-X takes NAME=VALUE, not '\(property)'")
+        if quiet && verbosity > 0 { throw ValidationError("use either -q or -v, not both") }
+        if let debug, debug.isEmpty { throw ValidationError("-d takes librdkafka debug contexts (all, or: \(KafkaVersion.debugContexts.joined(separator: ",")))") }
+        for property in properties where !Self.modes.contains(property) && (!property.contains("=") || property.hasPrefix("=")) {
+            throw ValidationError("-X takes NAME=VALUE, list or dump, not '\(property)'")
+        }
+        if connection == nil && brokers == nil && !properties.contains("list"), try kcatFile()?.brokers == nil {
+            throw ValidationError("say which cluster: --connection NAME or --brokers HOST:PORT (or bootstrap.servers in a kcat configuration file: -F FILE, $KCAT_CONFIG, ~/.config/kcat.conf)")
         }
         // librdkafka reads "host:x" as port 0, and an empty list as no brokers at all.
         if let brokers, let (message, position) = KafkaError.brokerListProblem(brokers) {
@@ -55,8 +76,13 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
-    /// The client configuration: the connection's (or the brokers'), then every -X property.
+    /// The client configuration: the connection's (or the brokers'), then what the kcat
+    /// configuration file sets and they do not, then -d and every -X property.
     func configuration() throws -> KafkaConfiguration {
+        if properties.contains("list") {
+            print(KafkaConfiguration.librdkafkaPropertyTable, terminator: "")
+            throw ExitCode.success
+        }
         var configuration: KafkaConfiguration
         if let name = connection {
             let file = try file.load()
@@ -65,14 +91,38 @@ struct ConnectionOptions: ParsableArguments {
                 throw CLIFailure.configuration(KafkaError.notDeclared("connection named", name, known: file.connections.map(\.name)).message)
             }
             configuration = found.configuration
+        } else if let brokers {
+            configuration = KafkaConfiguration(bootstrapServers: brokers.split(separator: ",").map(String.init))
         } else {
-            configuration = KafkaConfiguration(bootstrapServers: brokers!.split(separator: ",").map(String.init))
+            configuration = KafkaConfiguration()  // the brokers come from the kcat file
         }
-        for property in properties {
+        if let kcat = try kcatFile() { kcat.fillIn(&configuration) }
+        if let debug { configuration["debug"] = debug }
+        for property in properties where !Self.modes.contains(property) {
             let parts = property.split(separator: "=", maxSplits: 1)
             configuration[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
+        if properties.contains("dump") {
+            printDump(configuration)
+            throw ExitCode.success
+        }
         return configuration
+    }
+
+    /// `-X list` and `-X dump`: print, then exit.
+    static let modes: Set<String> = ["list", "dump"]
+
+    /// Where librdkafka's log lines go: stderr, at the level -v, -vv or -d asks for (none by default).
+    var logger: Logger { cliLogger(verbosity: verbosity, debug: debug != nil) }
+
+    /// An admin client for the cluster, logging as ``logger``.
+    func adminClient() throws -> KafkaAdminClient {
+        try KafkaAdminClient(configuration: configuration(), logger: logger)
+    }
+
+    /// A note on stderr, unless -q.
+    func note(_ text: String) {
+        if !quiet { printError("kafka: " + text) }
     }
 }
 

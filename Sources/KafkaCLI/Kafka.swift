@@ -14,8 +14,33 @@ struct Kafka: AsyncParsableCommand {
             Connections come from kafka.conf: --config PATH, else $KAFKA_CONF, else ./kafka.conf, \
             else /etc/kafka/kafka.conf. Exit codes: 0 success, 1 Kafka operation failed, \
             2 configuration error, 64 usage error; consume and produce stopped by SIGINT or \
-            SIGTERM end by that signal after a clean stop (130, 143).
+            SIGTERM end by that signal after a clean stop (130, 143). kafka -X list [--output json] \
+            prints every property of the librdkafka linked at run time, with its description.
             """,
-        subcommands: [Show.self, Test.self, Produce.self, Consume.self, Metadata.self, Topics.self, Groups.self, Publish.self, Event.self]
+        subcommands: [Show.self, Test.self, Produce.self, Consume.self, Metadata.self, Topics.self, Groups.self, Offsets.self, Records.self, Publish.self, Event.self, Mock.self]
     )
+
+    @Flag(name: [.customShort("V"), .customLong("version")], help: "Print the versions of KafkaKit and of the librdkafka it runs on.")
+    var version = false
+
+    func run() async throws {
+        if version {
+            printVersions()
+        } else {
+            throw CleanExit.helpRequest(self)
+        }
+    }
+
+    /// Handles `kafka -X list [--output json]` as kcat users type it, then parses the rest.
+    /// -X is the commands' option: swift-argument-parser hands an option that a command shares
+    /// with its parent to the parent, so the root cannot declare one.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        switch arguments {
+        case ["-X", "list"], ["-Xlist"]: printProperties(json: false)
+        case ["-X", "list", "--output", "json"], ["-Xlist", "--output", "json"], ["--output", "json", "-X", "list"]: printProperties(json: true)
+        case ["-X", "list", "--output", "text"], ["--output", "text", "-X", "list"]: printProperties(json: false)
+        default: await main(nil)
+        }
+    }
 }

@@ -1,45 +1,34 @@
 import ArgumentParser
-import Foundation
 import KafkaKit
+import KafkaKitEvents
 
-/// `kafka metadata [--topic T] [--json]`.
+/// `kafka metadata [--topic T] [--output json]`.
 struct Metadata: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show brokers, topics, partitions, leaders, replicas and ISRs.")
+    static let configuration = CommandConfiguration(
+        abstract: "Show brokers, topics, partitions, leaders, replicas and ISRs.",
+        discussion: """
+            JSON: {"brokers":[{"id","host","port","controller"}],"topics":[{"topic","partitions": \
+            [{"partition","leader","replicas","isrs","error"}],"error"}]} ("error" only where the \
+            broker reported one).
+            """)
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
     @Option(help: "Only this topic.") var topic: String?
-    @Flag(help: "JSON output.") var json = false
+    @Flag(help: "JSON output (the same as --output json).") var json = false
 
     func validate() throws {
         if let topic { try validateTopicName(topic) }
     }
 
-    struct JSONMetadata: Encodable {
-        struct Broker: Encodable { var id: Int32; var host: String; var port: Int32; var controller: Bool }
-        struct Partition: Encodable { var partition: Int32; var leader: Int32; var replicas: [Int32]; var isrs: [Int32]; var error: String? }
-        struct Topic: Encodable { var topic: String; var partitions: [Partition]; var error: String? }
-        var brokers: [Broker]
-        var topics: [Topic]
-    }
-
     func run() async throws {
         try await reportingFailures {
-            let admin = try KafkaAdminClient(configuration: try connection.configuration())
-            let metadata = try await admin.metadata(topic: topic)
+            let metadata = try await connection.adminClient().metadata(topic: topic)
             if let topic, let found = metadata.topic(topic), let error = found.error {
                 throw CLIFailure.kafka("topic \(topic): \(error.explanation)")
             }
-            if json {
-                let value = JSONMetadata(
-                    brokers: metadata.brokers.map { .init(id: $0.id, host: $0.host, port: $0.port, controller: $0.isController) },
-                    topics: metadata.topics.sorted { $0.name < $1.name }.map { t in
-                        .init(topic: t.name, partitions: t.partitions.map {
-                            .init(partition: $0.id, leader: $0.leader, replicas: $0.replicas, isrs: $0.inSyncReplicas, error: $0.error?.name)
-                        }, error: t.error?.name)
-                    })
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(value), as: UTF8.self))
+            if json || output.isJSON {
+                printJSON(jsonValue(metadata))
                 return
             }
             print("Metadata for \(topic.map { "topic \($0)" } ?? "all topics") (from broker \(metadata.originatingBrokerID)):")
@@ -54,5 +43,29 @@ struct Metadata: AsyncParsableCommand {
                 }
             }
         }
+    }
+
+    func jsonValue(_ metadata: KafkaMetadata) -> KafkaJSON {
+        func withError(_ members: KafkaJSON, _ error: KafkaError.Code?) -> KafkaJSON {
+            var object = members
+            if let error { object.set("error", .string(error.name)) }
+            return object
+        }
+        return [
+            "brokers": .array(metadata.brokers.map {
+                ["id": .number($0.id), "host": .string($0.host), "port": .number($0.port), "controller": .bool($0.isController)]
+            }),
+            "topics": .array(metadata.topics.sorted { $0.name < $1.name }.map { t in
+                withError([
+                    "topic": .string(t.name),
+                    "partitions": .array(t.partitions.map { p in
+                        withError([
+                            "partition": .number(p.id), "leader": .number(p.leader), "replicas": .array(p.replicas.map { .number($0) }),
+                            "isrs": .array(p.inSyncReplicas.map { .number($0) }),
+                        ], p.error)
+                    }),
+                ], t.error)
+            }),
+        ]
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KafkaKit
+import KafkaKitEvents
 
 /// Records formatted for standard output, written in large pieces.
 struct OutputBuffer {
@@ -58,20 +59,8 @@ struct OutputBuffer {
         }
     }
 
-    /// A JSON string of valid UTF-8 bytes.
+    /// A JSON string of valid UTF-8 bytes, by the command's one JSON writer (``KafkaJSON``).
     mutating func appendString(_ utf8: [UInt8]) {
-        bytes.append(34)
-        for byte in utf8 {
-            switch byte {
-            case 34: bytes += [92, 34]
-            case 92: bytes += [92, 92]
-            case 10: bytes += [92, 110]
-            case 13: bytes += [92, 114]
-            case 9: bytes += [92, 116]
-            case 0..<32: bytes += Array(String(format: "\\u%04x", byte).utf8)
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(34)
+        KafkaJSON.appendString(utf8: utf8, to: &bytes)
     }
 }

@@ -1,18 +1,29 @@
 import ArgumentParser
 import KafkaKit
+import KafkaKitEvents
 
-/// `kafka topics list|create|delete`.
+/// `kafka topics list|describe|create|delete|alter-config|add-partitions`.
 struct Topics: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List, create and delete topics.", subcommands: [List.self, Create.self, Delete.self])
+    static let configuration = CommandConfiguration(
+        abstract: "List, describe, create and delete topics; change their configuration; add partitions.",
+        subcommands: [List.self, Describe.self, Create.self, Delete.self, AlterConfig.self, AddPartitions.self])
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every topic with its partition count.")
+        static let configuration = CommandConfiguration(
+            abstract: "Every topic with its partition count.",
+            discussion: "Text: TOPIC<tab>PARTITIONS per line. JSON: [{\"topic\",\"partitions\"}].")
         @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             try await reportingFailures {
-                let metadata = try await KafkaAdminClient(configuration: try connection.configuration()).metadata()
-                for t in metadata.topics.sorted(by: { $0.name < $1.name }) { print("\(t.name)\t\(t.partitions.count)") }
+                let metadata = try await connection.adminClient().metadata()
+                let topics = metadata.topics.sorted(by: { $0.name < $1.name })
+                if output.isJSON {
+                    printJSON(.array(topics.map { ["topic": .string($0.name), "partitions": .number($0.partitions.count)] }))
+                } else {
+                    for t in topics { print("\(t.name)\t\(t.partitions.count)") }
+                }
             }
         }
     }
@@ -39,7 +50,7 @@ struct Topics: AsyncParsableCommand {
                     let parts = entry.split(separator: "=", maxSplits: 1)
                     return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
                 })
-                try await KafkaAdminClient(configuration: try connection.configuration())
+                try await connection.adminClient()
                     .createTopics([KafkaNewTopic(name: name, partitions: partitions, replicationFactor: replicationFactor, config: entries)])
                 print("Topic \(name) created with \(partitions) partitions")
             }
@@ -55,7 +66,7 @@ struct Topics: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                try await KafkaAdminClient(configuration: try connection.configuration()).deleteTopics([name])
+                try await connection.adminClient().deleteTopics([name])
                 print("Topic \(name) deleted")
             }
         }

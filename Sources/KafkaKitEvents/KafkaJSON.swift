@@ -117,8 +117,21 @@ public enum KafkaJSON: Sendable, Hashable {
     }
 
     private static func writeString(_ text: String, into out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { appendString(utf8: UnsafeRawBufferPointer($0), to: &out) }
+    }
+
+    /// Appends valid UTF-8 bytes as a JSON string, escaped as every KafkaJSON string is: the
+    /// one string writer of the package's JSON, which `kafka consume --json` uses for its
+    /// records' fields without making a ``KafkaJSON`` of each.
+    package static func appendString(utf8 bytes: [UInt8], to out: inout [UInt8]) {
+        bytes.withUnsafeBytes { appendString(utf8: $0, to: &out) }
+    }
+
+    /// Appends valid UTF-8 bytes, read in place, as a JSON string.
+    package static func appendString(utf8 bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
             case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)

@@ -32,16 +32,36 @@ extension KafkaAdminClient {
     /// Commits a reset plan's offsets for its group — only while the group has no members, as
     /// their own commits would race the reset (Kafka refuses it too).
     ///
+    /// A group counts as having members when it lists any, or when its state is neither
+    /// `Empty` nor `Dead` (some brokers, Tansu 0.6.0 among them, describe a `Stable` group
+    /// without its members).
+    ///
     /// - Throws: ``KafkaError`` with code `NON_EMPTY_GROUP` naming the members' client IDs
-    ///   while the group has members; any error of the commit itself.
+    ///   while the group has members; ``KafkaError/Code/unsupportedFeature`` when the cluster
+    ///   cannot describe the group (librdkafka's mock cluster), as its members are then
+    ///   unknown; any error of the commit itself.
     public func resetOffsets(_ plan: KafkaOffsetResetPlan, timeout: Duration = .seconds(30)) async throws {
-        let group = try await describeConsumerGroup(plan.group, timeout: timeout)
-        if !group.members.isEmpty {
-            let clients = group.members.map { "\($0.clientID) (\($0.host))" }.joined(separator: ", ")
-            throw KafkaError(
-                code: KafkaError.Code(RD_KAFKA_RESP_ERR_NON_EMPTY_GROUP),
-                message: "group \(plan.group) has \(group.members.count) member\(group.members.count == 1 ? "" : "s") (\(clients)), state \(group.state): stop its consumers before resetting its offsets")
+        let group: KafkaConsumerGroupDescription
+        do {
+            group = try await describeConsumerGroup(plan.group, timeout: timeout)
+        } catch let error as KafkaError where error.code == .unsupportedFeature {
+            var refusal = error
+            refusal.message = "cannot check that group \(plan.group) has no members, so its offsets are left as they are: \(error.message)"
+            throw refusal
         }
+        if let refusal = Self.activeGroupRefusal(group) { throw refusal }
         try await alterConsumerGroupOffsets(group: plan.group, offsets: plan.offsets, timeout: timeout)
+    }
+
+    /// Why offsets of this group must not be changed from outside, if they must not.
+    static func activeGroupRefusal(_ group: KafkaConsumerGroupDescription) -> KafkaError? {
+        guard !group.members.isEmpty || !["Empty", "Dead"].contains(group.state) else { return nil }
+        let who = group.members.isEmpty
+            ? "is \(group.state) (it has members)"
+            : "has \(group.members.count) member\(group.members.count == 1 ? "" : "s") ("
+                + group.members.map { "\($0.clientID) at \($0.host)" }.joined(separator: ", ") + "), state \(group.state)"
+        return KafkaError(
+            code: KafkaError.Code(RD_KAFKA_RESP_ERR_NON_EMPTY_GROUP),
+            message: "group \(group.groupID) \(who): stop its consumers before changing its offsets")
     }
 }

@@ -6,13 +6,16 @@ public import Logging
 /// ``bootstrapServers`` (loopback, ports chosen by the system) like to any cluster; the
 /// cluster lives until this object is released.
 ///
-/// It implements what clients need — Produce, Fetch, ListOffsets (earliest, latest and by
-/// timestamp), Metadata, consumer groups (JoinGroup/SyncGroup/Heartbeat/LeaveGroup, and the
-/// KIP-848 ConsumerGroupHeartbeat), OffsetCommit/OffsetFetch, idempotence and transactions —
-/// and none of the administration APIs: creating topics, partitions, configurations,
-/// describing, listing or deleting groups and deleting records are refused as unsupported.
-/// Topics are made with ``createTopic(_:partitions:replicationFactor:)``, or automatically
-/// (one partition) on first use.
+/// It implements what clients need — Produce, Fetch, Metadata, ListOffsets (earliest and
+/// latest; a lookup by time finds no offset), consumer groups (JoinGroup/SyncGroup/Heartbeat/
+/// LeaveGroup, and KIP-848's ConsumerGroupHeartbeat), OffsetCommit/OffsetFetch (of the
+/// partitions named: asked for all of a group's offsets, it answers none), idempotence and
+/// transactions — and no administration API. ``KafkaAdminClient`` calls for describing,
+/// listing or deleting groups, deleting offsets or records are refused as unsupported; those
+/// that need a controller (creating topics or partitions, describing or altering
+/// configurations) wait for one until their timeout. Topics are made with
+/// ``createTopic(_:partitions:replicationFactor:)``, or on first use with the mock's default
+/// partition count.
 ///
 /// ```swift
 /// let cluster = try KafkaMockCluster(brokers: 3)

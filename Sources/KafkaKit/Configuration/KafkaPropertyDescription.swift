@@ -27,6 +27,12 @@ public struct KafkaPropertyDescription: Sendable, Hashable {
     public var type: String?
     /// librdkafka's description (Markdown, as in its `CONFIGURATION.md`).
     public var description: String
+    /// The property this one is another name for (`bootstrap.servers` is an alias of
+    /// `metadata.broker.list`), if it is an alias.
+    public var aliasOf: String? {
+        guard description.hasPrefix("Alias for `"), let end = description.dropFirst(11).firstIndex(of: "`") else { return nil }
+        return String(description[description.index(description.startIndex, offsetBy: 11)..<end])
+    }
 }
 
 extension KafkaConfiguration {
@@ -35,6 +41,8 @@ extension KafkaConfiguration {
     public static var librdkafkaPropertyTable: String { RDKafkaConfig.propertyTable }
 
     /// Every property the librdkafka loaded at run time knows, global ones first, in its order.
+    /// A few names (`compression.codec`, `enable.auto.commit`, ...) are both a global and a
+    /// topic-level property: they appear once in each scope.
     public static var librdkafkaProperties: [KafkaPropertyDescription] { RDKafkaConfig.propertyDescriptions }
 }
 
@@ -62,7 +70,8 @@ extension RDKafkaConfig {
                 scope = line.contains("Topic") ? .topic : .global
                 continue
             }
-            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let raw = line.split(separator: "|", omittingEmptySubsequences: false)
+            let fields = raw.map { $0.trimmingCharacters(in: .whitespaces) }
             guard fields.count >= 6, !fields[0].isEmpty, fields[0] != "Property", !fields[0].hasPrefix("-") else { continue }
             guard let importance = fields.indices.dropFirst(4).first(where: { ["low", "medium", "high"].contains(fields[$0]) }) else { continue }
             let clients: KafkaPropertyDescription.Clients = switch fields[1] {
@@ -70,13 +79,13 @@ extension RDKafkaConfig {
             case "P": .producer
             default: .both
             }
-            var text = fields[(importance + 1)...].joined(separator: "|").trimmingCharacters(in: .whitespaces)
+            var text = raw[(importance + 1)...].joined(separator: "|").trimmingCharacters(in: .whitespaces)
             var type: String?
             if let marker = text.range(of: "<br>*Type: "), text.hasSuffix("*") {
                 type = String(text[marker.upperBound..<text.index(before: text.endIndex)])
                 text = String(text[..<marker.lowerBound]).trimmingCharacters(in: .whitespaces)
             }
-            let defaultValue = fields[3..<importance].joined(separator: "|")
+            let defaultValue = raw[3..<importance].joined(separator: "|").trimmingCharacters(in: .whitespaces)
             descriptions.append(KafkaPropertyDescription(
                 name: fields[0], scope: scope, clients: clients,
                 range: fields[2].isEmpty ? nil : fields[2],
