@@ -64,6 +64,17 @@ extension ConnectionOptions {
         }
     }
 
+    /// ``kcatFile()`` from `validate()`, where a thrown failure would exit 1: its failure is
+    /// printed and the command exits 2, as a configuration error.
+    func kcatFileOrExit() throws -> KcatConfigFile? {
+        do {
+            return try kcatFile()
+        } catch let failure as CLIFailure {
+            printError("kafka: \(failure)")
+            throw ExitCode(failure.exitCode)
+        }
+    }
+
     /// `-X dump`: every property librdkafka would use, as kcat prints them (secrets redacted).
     func printDump(_ configuration: KafkaConfiguration) {
         let entries: [KafkaConfigurationEntry]

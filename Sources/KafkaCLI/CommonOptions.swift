@@ -67,7 +67,7 @@ struct ConnectionOptions: ParsableArguments {
         for property in properties where !Self.modes.contains(property) && (!property.contains("=") || property.hasPrefix("=")) {
             throw ValidationError("-X takes NAME=VALUE, list or dump, not '\(property)'")
         }
-        if connection == nil && brokers == nil && !properties.contains("list"), try kcatFile()?.brokers == nil {
+        if connection == nil && brokers == nil && !properties.contains("list"), try kcatFileOrExit()?.brokers == nil {
             throw ValidationError("say which cluster: --connection NAME or --brokers HOST:PORT (or bootstrap.servers in a kcat configuration file: -F FILE, $KCAT_CONFIG, ~/.config/kcat.conf)")
         }
         // librdkafka reads "host:x" as port 0, and an empty list as no brokers at all.
@@ -115,9 +115,13 @@ struct ConnectionOptions: ParsableArguments {
     /// Where librdkafka's log lines go: stderr, at the level -v, -vv or -d asks for (none by default).
     var logger: Logger { cliLogger(verbosity: verbosity, debug: debug != nil) }
 
-    /// An admin client for the cluster, logging as ``logger``.
+    /// An admin client for the cluster, logging as ``logger``. Unless -X says otherwise, it
+    /// asks for the metadata of a topic without creating it: a producer (which an admin client
+    /// is, to librdkafka) would have a broker with auto-creation create any topic named.
     func adminClient() throws -> KafkaAdminClient {
-        try KafkaAdminClient(configuration: configuration(), logger: logger)
+        var configuration = try configuration()
+        if configuration["allow.auto.create.topics"] == nil { configuration["allow.auto.create.topics"] = "false" }
+        return try KafkaAdminClient(configuration: configuration, logger: logger)
     }
 
     /// A note on stderr, unless -q.

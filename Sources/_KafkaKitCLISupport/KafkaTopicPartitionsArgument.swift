@@ -13,6 +13,11 @@ public struct KafkaTopicPartitionsArgument: Sendable, Hashable {
         public let description: String
     }
 
+    public init(topic: String, partitions: [Int32]?) {
+        self.topic = topic
+        self.partitions = partitions
+    }
+
     public init(parsing text: String) throws(Problem) {
         guard let colon = text.firstIndex(of: ":") else {
             topic = text

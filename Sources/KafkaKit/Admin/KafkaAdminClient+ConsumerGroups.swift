@@ -94,6 +94,7 @@ extension KafkaAdminClient {
     /// - Throws: ``KafkaError`` naming each group that was not deleted, and why.
     public func deleteConsumerGroups(_ groups: [String], timeout: Duration = .seconds(30)) async throws {
         guard !groups.isEmpty else { return }
+        try await checkBrokerSupports(.deleteGroups, doing: "deleting group\(groups.count == 1 ? "" : "s") \(groups.joined(separator: ", "))", timeout: timeout)
         let handle = client.handle
         try await request(RD_KAFKA_ADMIN_OP_DELETEGROUPS, timeout: timeout) { options, queue in
             var made = groups.map { rd_kafka_DeleteGroup_new($0) }
@@ -114,7 +115,7 @@ extension KafkaAdminClient {
     /// - Throws: ``KafkaError`` naming the group, or the first partition refused.
     public func deleteConsumerGroupOffsets(group: String, partitions: [KafkaTopicPartition], timeout: Duration = .seconds(30)) async throws {
         guard !partitions.isEmpty else { return }
-        try await checkOffsetDeleteSupported(group: group, timeout: timeout)
+        try await checkBrokerSupports(.offsetDelete, doing: "deleting offsets of group \(group)", timeout: timeout)
         let handle = client.handle
         try await request(RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS, timeout: timeout) { options, queue in
             let list = RDKafkaTopicPartitionList.make(partitions)
@@ -132,13 +133,11 @@ extension KafkaAdminClient {
 
     // MARK: Plumbing
 
-    /// Refuses, before librdkafka is asked, to delete offsets on a broker without OffsetDelete:
-    /// librdkafka 2.14.2 would release a queue twice there and abort the process later (see
-    /// ``RDKafkaBrokerAPIs``).
-    func checkOffsetDeleteSupported(group: String, timeout: Duration) async throws {
-        let unsupported = KafkaError(
-            code: .unsupportedFeature,
-            message: "deleting offsets of group \(group): the broker does not support OffsetDelete (KIP-496, Kafka 2.4 or later)")
+    /// Refuses, before librdkafka is asked, a coordinator request the broker lacks the API
+    /// for: librdkafka 2.14.2 would release a queue twice for DeleteGroups or OffsetDelete
+    /// there, and abort the process later (see ``RDKafkaBrokerAPIs``).
+    func checkBrokerSupports(_ api: RDKafkaBrokerAPIs.Key, doing: String, timeout: Duration) async throws {
+        let unsupported = KafkaError(code: .unsupportedFeature, message: "\(doing): the broker does not support \(api.name) (\(api.since))")
         if configuration["api.version.request"] == "false" { throw unsupported }
         let apis: [Int: (name: String, versions: ClosedRange<Int>)]
         do {
@@ -147,11 +146,8 @@ extension KafkaAdminClient {
             throw explainingConnectionFailure(error)
         }
         // No API logged at all: librdkafka's log format changed, and with it perhaps the bug.
-        if !apis.isEmpty, apis[Self.offsetDeleteAPIKey] == nil { throw unsupported }
+        if !apis.isEmpty, apis[api.rawValue] == nil { throw unsupported }
     }
-
-    /// Kafka's API key of OffsetDelete.
-    static let offsetDeleteAPIKey = 47
 
     static func sorted(_ partitions: [KafkaTopicPartition]) -> [KafkaTopicPartition] {
         partitions.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }

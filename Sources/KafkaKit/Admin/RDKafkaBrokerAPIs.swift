@@ -6,11 +6,22 @@ import Synchronization
 /// connection (its `feature` debug context: `ApiKey OffsetDelete (47) Versions 0..0`).
 ///
 /// librdkafka has no public call for this. KafkaKit needs it where librdkafka itself fails
-/// badly on a broker without an API: librdkafka 2.14.2's DeleteConsumerGroupOffsets releases
-/// its reply queue twice when the broker lacks OffsetDelete (`rd_kafka_OffsetDeleteRequest`
-/// destroys it, then the coordinator code does), and the process later aborts on
-/// `rd_kafka_q_destroy0: assert: rkq->rkq_refcnt > 0`.
+/// badly on a broker without an API: librdkafka 2.14.2's DeleteGroups and
+/// DeleteConsumerGroupOffsets release their reply queue twice when the broker lacks the API
+/// (the request function destroys it, then the coordinator code does), and the process later
+/// aborts on `rd_kafka_q_destroy0: assert: rkq->rkq_refcnt > 0`.
 enum RDKafkaBrokerAPIs {
+    /// The Kafka APIs KafkaKit checks for.
+    struct Key: Sendable {
+        let rawValue: Int
+        let name: String
+        /// Which brokers have it, for messages.
+        let since: String
+
+        static let deleteGroups = Key(rawValue: 42, name: "DeleteGroups", since: "Kafka 1.1 or later")
+        static let offsetDelete = Key(rawValue: 47, name: "OffsetDelete", since: "KIP-496, Kafka 2.4 or later")
+    }
+
     /// API names by key with their version ranges; empty if librdkafka logged none (an
     /// `api.version.request=false` configuration, or a format this code does not know).
     static func supported(configuration: KafkaConfiguration, timeout: Duration) async throws -> [Int: (name: String, versions: ClosedRange<Int>)] {
