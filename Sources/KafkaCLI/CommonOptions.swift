@@ -65,7 +65,7 @@ struct ConnectionOptions: ParsableArguments {
         if quiet && verbosity > 0 { throw ValidationError("use either -q or -v, not both") }
         if let debug, debug.isEmpty { throw ValidationError("-d takes librdkafka debug contexts (all, or: \(KafkaVersion.debugContexts.joined(separator: ",")))") }
         for property in properties where !Self.modes.contains(property) && (!property.contains("=") || property.hasPrefix("=")) {
-            throw ValidationError("-X takes NAME=VALUE, list or dump, not '\(property)'")
+            throw ValidationError("-X takes NAME=VALUE, not '\(property)' (or list, or dump)")
         }
         if connection == nil && brokers == nil && !properties.contains("list"), try kcatFileOrExit()?.brokers == nil {
             throw ValidationError("say which cluster: --connection NAME or --brokers HOST:PORT (or bootstrap.servers in a kcat configuration file: -F FILE, $KCAT_CONFIG, ~/.config/kcat.conf)")

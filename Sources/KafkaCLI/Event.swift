@@ -15,11 +15,14 @@ struct Event: AsyncParsableCommand {
                 The record is {"jsonrpc":"2.0","method":NAME,"params":{...}}. Params come from \
                 --params-json (an object), then each --param: KEY=VALUE sets a string, KEY:=JSON a \
                 JSON value (a number, true, an array...). On sockets with key=callid the record \
-                key is --key. Prints one line per socket; exits 1 if any delivery failed.
+                key is --key. Prints one line per socket (--output json: [{"socket","status":0|-1, \
+                "partition","offset"} or {"socket","status","error","reason"}]); exits 1 if any \
+                delivery failed.
                 """
         )
 
         @OptionGroup var file: ConfigFileOption
+        @OptionGroup var output: OutputOptions
 
         @Argument(help: "The event's name, such as E_PIKE_BLOCKED.")
         var name: String
@@ -93,6 +96,19 @@ struct Event: AsyncParsableCommand {
                 let reports = await publisher.raiseAndWait(event, to: sockets)
                 await publisher.shutdown()
                 var failed = 0
+                if output.isJSON {
+                    printJSON(.array(reports.map { report in
+                        switch report.status {
+                        case .success(let delivery):
+                            return ["socket": .string(report.socket.description), "status": 0, "partition": .number(delivery.partition), "offset": .number(delivery.offset)]
+                        case .failure(let error):
+                            failed += 1
+                            return ["socket": .string(report.socket.description), "status": -1, "error": .string(error.code.name), "reason": .string(error.message)]
+                        }
+                    }))
+                    if failed > 0 { throw ExitCode(1) }
+                    return
+                }
                 for report in reports {
                     switch report.status {
                     case .success(let delivery):

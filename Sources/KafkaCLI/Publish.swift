@@ -13,7 +13,7 @@ struct Publish: AsyncParsableCommand {
             (kafka:BROKERS/TOPIC[?PROPS]) or a whole broker spec ([ID]BROKERS/TOPIC[?PROPS]). \
             The command always waits for the outcome, so nothing is lost when it exits: it is \
             silent on delivery and exits 1 with the error otherwise. --wait prints the delivery \
-            report (--json: as one JSON object).
+            report (--json or --output json: as one JSON object).
             """
     )
 
@@ -31,8 +31,10 @@ struct Publish: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the delivery report.")
     var wait = false
 
-    @Flag(name: .long, help: "With --wait: print the report as JSON.")
+    @Flag(name: .long, help: "With --wait: print the report as JSON (the same as --output json).")
     var json = false
+
+    @OptionGroup var output: OutputOptions
 
     enum Target {
         case broker(String)
@@ -67,7 +69,7 @@ struct Publish: AsyncParsableCommand {
 
     func validate() throws {
         _ = try parsedTarget()
-        if json && !wait { throw ValidationError("--json goes with --wait") }
+        if (json || output.isJSON) && !wait { throw ValidationError("--json goes with --wait") }
     }
 
     func run() async throws {
@@ -116,7 +118,7 @@ struct Publish: AsyncParsableCommand {
             }
             await publisher.shutdown()
             let report = KafkaPublishReport(brokerID: brokerID, socket: socket, status: outcome, key: keyBytes, message: payload)
-            if wait { print(json ? report.jsonLine : report.textLine) }
+            if wait { print(json || output.isJSON ? report.jsonLine : report.textLine) }
             if let error = report.error { throw CLIFailure.kafka("message not delivered: \(error)") }
         }
     }

@@ -125,6 +125,21 @@ struct KcatOptionsCLITests {
         #expect(badDebug.status == 2 && badDebug.stderr.contains("debug"), "\(badDebug.stderr)")
     }
 
+    @Test("show status and show connection --output json, secrets redacted")
+    func showJSON() throws {
+        let conf = try CLI.configFile("[general]\nenabled = yes\n[c]\ntype = connection\nbrokers = a:1,b:2\nclient_id = me\nsasl.password = hunter2\n")
+        let status = try CLI.run(["show", "status", "--config", conf.path, "--output", "json"])
+        #expect(status.status == 0, "\(status.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        #expect(object["file"] as? String == conf.path && object["source"] as? String == "--config" && object["enabled"] as? Bool == true)
+        #expect((object["connections"] as? [[String: Any]])?.first?["brokers"] as? [String] == ["a:1", "b:2"])
+        let connection = try CLI.run(["show", "connection", "c", "--config", conf.path, "--output", "json"])
+        let c = try #require(try JSONSerialization.jsonObject(with: Data(connection.stdout.utf8)) as? [String: Any])
+        #expect(c["client_id"] as? String == "me" && c["message_max_bytes"] as? Int == 1_000_000 && c["request_timeout_ms"] as? Int == 5000)
+        #expect((c["properties"] as? [String: Any])?["sasl.password"] as? String == "[redacted]")
+        #expect(!connection.stdout.contains("hunter2"))
+    }
+
     @Test("every admin command and option has help")
     func help() throws {
         let commands: [([String], [String])] = [
@@ -142,6 +157,10 @@ struct KcatOptionsCLITests {
             (["topics", "alter-config"], ["--set", "--delete", "--append", "--subtract"]),
             (["topics", "add-partitions"], ["--partitions"]),
             (["metadata"], ["--output", "--json"]),
+            (["show", "status"], ["--output"]),
+            (["show", "connection"], ["--output"]),
+            (["publish"], ["--output", "--json"]),
+            (["event", "raise"], ["--output"]),
             ([], ["--version"]),
         ]
         for (command, options) in commands {

@@ -123,6 +123,20 @@ struct MockCLITests {
         _ = try mock.stop()
     }
 
+    @Test("publish --wait and event raise --output json on the mock: where each record landed")
+    func publishJSON() throws {
+        let mock = try MockCLI(["--topic", "events:1"])
+        let published = try CLI.run(["publish", "\(mock.servers)/events", "hello", "--wait", "--output", "json"])
+        #expect(published.status == 0, "\(published.stderr)")
+        let report = try #require(try json(published.stdout) as? [String: Any])
+        #expect(report["status"] as? Int == 0 && report["topic"] as? String == "events" && report["offset"] as? Int == 0 && report["message"] as? String == "hello")
+        let raised = try CLI.run(["event", "raise", "E_TEST", "--param", "a=1", "--socket", "kafka:\(mock.servers)/events", "--output", "json"])
+        #expect(raised.status == 0, "\(raised.stderr)")
+        let reports = try #require(try json(raised.stdout) as? [[String: Any]])
+        #expect(reports.count == 1 && reports[0]["status"] as? Int == 0 && reports[0]["offset"] as? Int == 1, "\(raised.stdout)")
+        _ = try mock.stop()
+    }
+
     @Test("what the mock cannot do is refused with the reason, within --timeout")
     func unsupported() throws {
         let mock = try MockCLI(["--topic", "none:1"])
