@@ -56,6 +56,12 @@ public struct KafkaRecordSplitter: Sendable {
 
     /// The next record ended by a delimiter, or `nil` when the input so far holds no more.
     @inlinable public mutating func next() -> Record? {
+        nextRecord().map(keyAndValue(of:))
+    }
+
+    /// The next record ended by a delimiter, whole (key not split off), or `nil` when the
+    /// input so far holds no more.
+    @inlinable public mutating func nextRecord() -> ArraySlice<UInt8>? {
         guard let range = Self.find(delimiter, in: pending[searchFrom...]) else {
             // A delimiter that ends in the next chunk starts within the last count - 1 bytes.
             searchFrom = max(start, pending.count - (delimiter.count - 1))
@@ -64,18 +70,23 @@ public struct KafkaRecordSplitter: Sendable {
         let record = pending[start..<range.lowerBound]
         start = range.upperBound
         searchFrom = start
-        return keyAndValue(of: record)
+        return record
     }
 
     /// The bytes after the last delimiter as the last record (input that does not end with
     /// the delimiter), or `nil` when there are none. The splitter is empty afterwards.
     public mutating func finish() -> Record? {
+        finishRecord().map(keyAndValue(of:))
+    }
+
+    /// Like ``finish()``, the record whole.
+    public mutating func finishRecord() -> ArraySlice<UInt8>? {
         guard start < pending.count else { return nil }
         let rest = pending[start...]
         pending = []
         start = 0
         searchFrom = 0
-        return keyAndValue(of: rest)
+        return rest
     }
 
     /// Key and value of one record: no copy.
