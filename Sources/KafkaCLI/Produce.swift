@@ -67,7 +67,7 @@ struct Produce: AsyncParsableCommand {
     @Flag(name: [.customShort("T"), .long], help: "Write each record to standard output once it was delivered (in input order).")
     var tee = false
     @Option(name: [.customShort("c"), .long], parsing: .unconditional, help: "Stop after sending this many records.") var count: Int?
-    @Option(name: .customLong("stop-timeout"), help: ArgumentHelp("After SIGINT or SIGTERM, wait this many seconds for the records in flight, then purge them.", valueName: "seconds"))
+    @Option(name: .customLong("stop-timeout"), parsing: .unconditional, help: ArgumentHelp("After SIGINT or SIGTERM, wait this many seconds for the records in flight, then purge them.", valueName: "seconds"))
     var stopTimeout: Double = 10
     @Argument(help: "Files to read (default: standard input; - is standard input).") var files: [String] = []
 
@@ -117,6 +117,12 @@ struct Produce: AsyncParsableCommand {
             var configuration = try connection.configuration()
             configuration.queueFullPolicy = .wait(timeout: .seconds(60))
             if let compression { configuration["compression.codec"] = compression }
+            // Only failures are reported, unless -T needs every outcome (or the configuration
+            // says otherwise): librdkafka then frees a delivered record without a report, and
+            // every record is accounted for once the producer has flushed and shut down — one
+            // that failed has its report; every other one was delivered.
+            if !tee, configuration["delivery.report.only.error"] == nil { configuration["delivery.report.only.error"] = "true" }
+            let reportsSuccess = configuration["delivery.report.only.error"] != "true"
             let producer = try KafkaProducer(configuration: configuration) { event in
                 switch event {
                 case .deliveryReports(let reports):
@@ -134,46 +140,65 @@ struct Produce: AsyncParsableCommand {
             let sender = RecordSender(
                 producer: producer, topic: topic, partition: partition, fixedKey: key.map { Array($0.utf8) },
                 fixedHeaders: fixedHeaders, emptyAsNull: emptyAsNull, tee: teeOutput, limit: count,
-                progress: progress, counts: counts)
+                progress: progress, counts: counts, reportsSuccess: reportsSuccess)
             let input = InputOptions(
                 delimiter: try decoded(delimiter, "--delimiter") ?? [10],
                 keyDelimiter: try decoded(keyDelimiter, "--key-delimiter"),
                 headerDelimiter: try decoded(headerDelimiter, "--header-delimiter"),
                 json: json)
             let inputs = files.isEmpty ? ["-"] : files
+            // The bound after a signal: at its end, whatever is still in flight is purged (each
+            // purged record is reported as failed), even while the input is still being sent.
+            let stopDeadline = Mutex<ContinuousClock.Instant?>(nil)
+            let stopTimeout = self.stopTimeout
+            let purgeNoticed = Mutex(false)
+            @Sendable func purgeInFlight() {
+                guard producer.outputQueueLength > 0 else { return }
+                if purgeNoticed.withLock({ noticed in defer { noticed = true }; return !noticed }) {
+                    printError("kafka produce: purging the records still in flight after \(Self.seconds(stopTimeout)) s (each counts as failed)")
+                }
+                producer.purge(includingInFlight: true)
+            }
+            stop.onStop {
+                stopDeadline.withLock { $0 = .now + .milliseconds(Int64(stopTimeout * 1000)) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + stopTimeout) { purgeInFlight() }
+            }
             // A read failure still lets what was queued be delivered and counted.
             var readFailure: (any Error)?
-            for path in inputs where !stop.isStopRequested && readFailure == nil && !sender.reachedLimit {
-                do {
-                    if path != "-" && !splitsFiles {
-                        try await sender.sendWholeFile(path)
-                    } else {
-                        try await sender.sendRecords(from: path, input, stop: stop)
+            // On the command's own thread: a send blocks there while librdkafka's queue is full.
+            let thread = CommandThread()
+            await withTaskExecutorPreference(thread) {
+                for path in inputs where !stop.isStopRequested && readFailure == nil && !sender.reachedLimit {
+                    do {
+                        if path != "-" && !splitsFiles {
+                            try sender.sendWholeFile(path)
+                        } else {
+                            try await sender.sendRecords(from: path, input, stop: stop)
+                        }
+                    } catch {
+                        readFailure = error
                     }
-                } catch {
-                    readFailure = error
                 }
             }
             let sent = sender.sent
-            var outcomes = counts.outcomes
-            if let signal = stop.signal, sent > outcomes {
-                printError("kafka produce: \(StopSignals.name(signal)): stopped reading; delivering the \(sent - outcomes) records in flight for up to \(Self.seconds(stopTimeout)) s (again to abandon them)")
+            // librdkafka's queue length counts its pending events too: not a count of records.
+            if let signal = stop.signal, producer.outputQueueLength > 0 {
+                printError("kafka produce: \(StopSignals.name(signal)): stopped reading after \(sent) records; waiting up to \(Self.seconds(stopTimeout)) s for those in flight (again to abandon them)")
             }
             // Every queued record is reported within message.timeout.ms; after a signal within
-            // --stop-timeout, or it is purged (and reported as such).
-            if stop.signal != nil {
-                if await !counts.waitFor(sent, timeout: .milliseconds(Int64(stopTimeout * 1000))) {
-                    outcomes = counts.outcomes
-                    printError("kafka produce: purging the \(sent - outcomes) records still in flight after \(Self.seconds(stopTimeout)) s")
-                    producer.purge(includingInFlight: true)
-                    await counts.waitFor(sent)
-                }
-            } else {
-                await counts.waitFor(sent)
+            // what is left of --stop-timeout, or it is purged (and reported as such).
+            var bound: Duration = .seconds(86_400 * 7)
+            if let deadline = stopDeadline.withLock({ $0 }) { bound = max(.zero, deadline - .now) }
+            do {
+                try await producer.flush(timeout: bound)
+            } catch {
+                purgeInFlight()
             }
+            // Returns once every report was served (and counted).
             await producer.shutdown()
             let failed = counts.failed + sender.notQueued
-            progress.finish(sent: sent, delivered: counts.delivered, failed: failed)
+            let delivered = reportsSuccess ? counts.delivered : sent - counts.failed
+            progress.finish(sent: sent, delivered: delivered, failed: failed)
             if let first = counts.firstError { printError("kafka: first delivery failure: \(first)") }
             if teeOutput?.failed == true { printError("kafka produce: cannot write -T output to standard output") }
             if let readFailure { throw readFailure }

@@ -24,7 +24,8 @@ struct RecordFormatter {
     private let jsonPrefix: [UInt8]
     /// What `%k`, `%s` and the plain value print for a null key or value.
     let null: [UInt8]
-    let pieces: [KafkaOutputFormat.Piece]
+    /// The format's pieces, flattened once: iterating them per record takes no retain.
+    private let steps: FormatSteps
 
     init(mode: Mode, topic: String, null: [UInt8]) {
         self.mode = mode
@@ -36,7 +37,7 @@ struct RecordFormatter {
         prefix.append(",\"partition\":")
         jsonPrefix = Array(UnsafeBufferPointer(start: prefix.base, count: prefix.count))
         prefix.release()
-        if case .format(let format) = mode { pieces = format.pieces } else { pieces = [] }
+        if case .format(let format) = mode { steps = FormatSteps(format.pieces) } else { steps = FormatSteps([]) }
     }
 
     @inline(__always)
@@ -54,10 +55,11 @@ struct RecordFormatter {
     }
 
     private func appendFormatted(_ message: KafkaConsumerMessage, to out: inout OutputBuffer) {
+        let steps = self.steps.steps, text = self.steps.text
         message.withRawRecord { record in
-            for piece in pieces {
-                switch piece {
-                case .text(let bytes): out.append(bytes)
+            for step in steps {
+                switch step.kind {
+                case .text: out.append(text + Int(step.start), count: Int(step.count))
                 case .topic: out.append(topic)
                 case .partition: out.appendDecimal(Int64(record.partition))
                 case .offset: out.appendDecimal(record.offset)
@@ -154,5 +156,51 @@ struct RecordFormatter {
             if let value = record.value { _ = out.appendJSONString(value, strict: false) } else { out.append("null") }
         }
         out.append("}\n")
+    }
+}
+
+/// A format's pieces as plain values over memory of their own (kept for the life of the
+/// command): a step's kind, and for text where its bytes are.
+final class FormatSteps: Sendable {
+    enum Kind: UInt8 { case text, topic, partition, offset, key, keyLength, value, valueLength, valueLengthBinary, timestamp, headers }
+
+    struct Step {
+        var kind: Kind
+        var start: Int32
+        var count: Int32
+    }
+
+    nonisolated(unsafe) let steps: UnsafeMutableBufferPointer<Step>
+    nonisolated(unsafe) let text: UnsafeMutablePointer<UInt8>
+
+    init(_ pieces: [KafkaOutputFormat.Piece]) {
+        var all: [UInt8] = []
+        var list: [Step] = []
+        for piece in pieces {
+            switch piece {
+            case .text(let bytes):
+                list.append(Step(kind: .text, start: Int32(all.count), count: Int32(bytes.count)))
+                all += bytes
+            case .topic: list.append(Step(kind: .topic, start: 0, count: 0))
+            case .partition: list.append(Step(kind: .partition, start: 0, count: 0))
+            case .offset: list.append(Step(kind: .offset, start: 0, count: 0))
+            case .key: list.append(Step(kind: .key, start: 0, count: 0))
+            case .keyLength: list.append(Step(kind: .keyLength, start: 0, count: 0))
+            case .value: list.append(Step(kind: .value, start: 0, count: 0))
+            case .valueLength: list.append(Step(kind: .valueLength, start: 0, count: 0))
+            case .valueLengthBinary: list.append(Step(kind: .valueLengthBinary, start: 0, count: 0))
+            case .timestamp: list.append(Step(kind: .timestamp, start: 0, count: 0))
+            case .headers: list.append(Step(kind: .headers, start: 0, count: 0))
+            }
+        }
+        steps = .allocate(capacity: list.count)
+        _ = steps.initialize(from: list)
+        text = .allocate(capacity: max(all.count, 1))
+        text.initialize(from: all, count: all.count)
+    }
+
+    deinit {
+        steps.deallocate()
+        text.deallocate()
     }
 }

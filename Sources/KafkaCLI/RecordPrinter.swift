@@ -5,7 +5,7 @@ import Synchronization
 /// `kafka consume`'s print loop. It formats records into a buffer (``RecordFormatter``) and
 /// writes the buffer out: after every record when standard output is a terminal or with
 /// `--unbuffered`; otherwise when the buffer holds 64 KiB, whenever the consumer has nothing
-/// more ready (the loop is about to wait: see ``PrintThread``), and at the end.
+/// more ready (the loop is about to wait: see ``CommandThread``), and at the end.
 ///
 /// With `--until` a record at or after that time is not printed (nor its offset stored): its
 /// partition is finished and paused, and the loop ends once every partition is finished
@@ -21,7 +21,7 @@ import Synchronization
 /// loop is what keeps the hot path free of a hop (and a lock of the task's preference record)
 /// after every record, as an actor-isolated one would take.
 final class RecordPrinter: @unchecked Sendable {
-    let thread = PrintThread()
+    let thread = CommandThread()
 
     private let consumer: KafkaConsumer
     private let topic: String

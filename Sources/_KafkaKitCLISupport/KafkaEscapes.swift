@@ -12,6 +12,11 @@ public enum KafkaEscapes {
         public var position: Int
 
         public var description: String { "\(message) at position \(position)" }
+
+        public init(message: String, position: Int) {
+            self.message = message
+            self.position = position
+        }
     }
 
     /// The bytes `text` stands for.

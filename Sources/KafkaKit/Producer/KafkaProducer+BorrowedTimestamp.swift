@@ -25,4 +25,31 @@ extension KafkaProducer {
         if id.rawValue & 15 == 0 { core.serveOne(fireAndForget: id) }
         return id
     }
+
+    /// Like ``trySend(topic:partition:key:value:timestampMilliseconds:headers:)``, but a full
+    /// local queue blocks the calling thread until librdkafka has room again
+    /// (`RD_KAFKA_MSG_F_BLOCK`) instead of failing. Wakes as soon as a message leaves the
+    /// queue, whether or not its delivery is reported (`delivery.report.only.error`).
+    ///
+    /// For a thread of the caller's own (the `kafka` command's sending thread): blocking a
+    /// thread of Swift's cooperative pool would stall other tasks.
+    package func sendBlockingWhenFull(
+        topic: String,
+        partition: Int32?,
+        key: UnsafeRawBufferPointer?,
+        value: UnsafeRawBufferPointer?,
+        timestampMilliseconds: Int64?,
+        headers: [KafkaHeader]
+    ) throws(KafkaError) -> KafkaProducerMessageID {
+        if core.eventBufferIsFull { throw core.eventBufferFullError(topic: topic) }
+        let id = core.makeID()
+        if let error = core.produce(
+            topic: topic, partition: partition, key: key, value: value, timestamp: timestampMilliseconds, headers: headers,
+            opaque: UnsafeMutableRawPointer(bitPattern: UInt(id.rawValue) << 1 | 1)!, blockWhenFull: true
+        ) {
+            throw error
+        }
+        if id.rawValue & 15 == 0 { core.serveOne(fireAndForget: id) }
+        return id
+    }
 }

@@ -141,7 +141,9 @@ final class RDKafkaProducerCore: Sendable {
         }
     }
 
-    /// Hands borrowed bytes to librdkafka, which copies them (`RD_KAFKA_MSG_F_COPY`).
+    /// Hands borrowed bytes to librdkafka, which copies them (`RD_KAFKA_MSG_F_COPY`). With
+    /// `blockWhenFull` a full queue blocks the calling thread until there is room
+    /// (`RD_KAFKA_MSG_F_BLOCK`): only for threads of their own, never the cooperative pool.
     func produce(
         topic: String,
         partition: Int32?,
@@ -149,7 +151,8 @@ final class RDKafkaProducerCore: Sendable {
         value: UnsafeRawBufferPointer?,
         timestamp: Int64?,
         headers recordHeaders: [KafkaHeader],
-        opaque: UnsafeMutableRawPointer
+        opaque: UnsafeMutableRawPointer,
+        blockWhenFull: Bool = false
     ) -> KafkaError? {
         // Sequentially consistent with shutdown's store of `acceptsSends` and the poller's read
         // of `producing`: either this send sees the stop, or the poller sees this send.
@@ -183,7 +186,7 @@ final class RDKafkaProducerCore: Sendable {
                 }
                 add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
                 add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition ?? RD_KAFKA_PARTITION_UA }
-                add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY | (blockWhenFull ? RD_KAFKA_MSG_F_BLOCK : 0) }
                 add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
                 if let value {
                     // An empty value still needs an address: NULL would mean "no value".
