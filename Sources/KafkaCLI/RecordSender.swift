@@ -5,8 +5,8 @@ import _KafkaKitCLISupport
 /// `kafka produce`'s sending, on the command's own thread (``CommandThread``): each record is
 /// handed to librdkafka in place (borrowed bytes, which librdkafka copies), and a full queue
 /// blocks that thread inside librdkafka until a record leaves the queue
-/// (`RD_KAFKA_MSG_F_BLOCK`). That wait needs no delivery report, so it works when only
-/// failures are reported (`delivery.report.only.error`, the command's default).
+/// (`RD_KAFKA_MSG_F_BLOCK`). That wait needs no delivery report, so it works also when only
+/// failures are reported (`delivery.report.only.error`).
 ///
 /// Used by one task at a time: the sending task, then `run()` reading the totals after it.
 final class RecordSender {

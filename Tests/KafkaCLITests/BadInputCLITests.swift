@@ -102,6 +102,8 @@ struct CLIBadInputTests {
         Row(arguments: ["produce", "--brokers", "127.0.0.1:1", "--topic", "t", "-X", "no.such.property=1"], status: 2,
             says: ["unknown configuration property \"no.such.property\"", "property no.such.property"]),
         Row(arguments: ["produce", "--brokers", "127.0.0.1:1", "--topic", "t", "-X", "linger.ms=banana"], status: 2, says: ["Invalid value", "property linger.ms"]),
+        Row(arguments: ["produce", "--brokers", "127.0.0.1:1", "--topic", "t", "-T", "-X", "delivery.report.only.error=true"], status: 2,
+            says: ["-T writes a record once its delivery is reported: it cannot be used with delivery.report.only.error=true"]),
         Row(arguments: ["consume", "--brokers", "127.0.0.1:1", "--topic", "t", "-X", "session.timeout.ms=-5"], status: 2, says: ["outside allowed range", "property session.timeout.ms"]),
         Row(arguments: ["metadata", "--brokers", "127.0.0.1:1", "-X", "sasl.password=hunter2", "-X", "security.protocol=carrier-pigeon"], status: 2, says: ["property security.protocol"]),
         Row(arguments: ["publish", "nope", "m", "--config", "$CONF"], status: 2, says: ["no broker ID 'nope' (known: k1)"]),
