@@ -64,7 +64,7 @@ struct Record: Equatable {
 
 runFuzzer { data in
     var parser = KafkaJSONRecordParser()
-    do {
+    do throws(KafkaJSONRecordParser.Failure) {
         try parser.parse(data)
     } catch {
         check(!error.message.isEmpty, "an empty message")
