@@ -22,6 +22,8 @@ final class RecordSender {
     let counts: DeliveryCounts
     /// Whether librdkafka reports delivered records too (not with delivery.report.only.error).
     let reportsSuccess: Bool
+    /// The topic's handle, for records without headers (made once).
+    let topicHandle: KafkaProducerTopicHandle
 
     /// Records queued, and records librdkafka refused (each reported on stderr, the first 5).
     private(set) var sent = 0
@@ -42,6 +44,7 @@ final class RecordSender {
         self.progress = progress
         self.counts = counts
         self.reportsSuccess = reportsSuccess
+        topicHandle = producer.topicHandle(topic)
     }
 
     /// Whether `--count` records were sent.
@@ -171,6 +174,7 @@ struct RecordQueue {
     let options: InputOptions
     let inputName: String
     let sender: RecordSender
+    let topicHandle: KafkaProducerTopicHandle
     var parser = KafkaJSONRecordParser()
     var line = 0
     private(set) var sent = 0
@@ -189,17 +193,18 @@ struct RecordQueue {
         self.options = options
         self.inputName = inputName
         self.sender = sender
+        topicHandle = sender.topicHandle
     }
 
     var reachedLimit: Bool { sent >= limit }
 
-    /// Plain records (no JSON, no per-record headers, no -T) go through ``sendInPlace(_:)``.
-    var hasFastPath: Bool { !options.json && options.headerDelimiter == nil && tee == nil }
+    /// Plain records (no JSON, no headers at all, no -T) go through ``sendInPlace(_:)``.
+    var hasFastPath: Bool { !options.json && options.headerDelimiter == nil && tee == nil && fixedHeaders.isEmpty }
 
     /// Sends the splitter's records straight from its buffer: no slice, no array, no retain
     /// per record, up to the limit.
     mutating func sendInPlace(_ splitter: inout KafkaRecordSplitter) {
-        let producer = self.producer, topic = self.topic, partition = self.partition, headers = self.fixedHeaders
+        let producer = self.producer, partition = self.partition, handle = self.topicHandle
         let emptyAsNull = self.emptyAsNull, keyDelimiter = options.keyDelimiter, limit = self.limit, sender = self.sender
         var sent = self.sent
         var notQueued = self.notQueued
@@ -220,8 +225,7 @@ struct RecordQueue {
                 if emptyAsNull, key?.count == 0 { key = nil }
                 do throws(KafkaError) {
                     _ = try producer.sendBlockingWhenFull(
-                        topic: topic, partition: partition, key: key, value: emptyAsNull && value.isEmpty ? nil : value,
-                        timestampMilliseconds: nil, headers: headers)
+                        to: handle, partition: partition, key: key, value: emptyAsNull && value.isEmpty ? nil : value)
                     sent += 1
                     if sent & 1023 == 0 { sender.tick(sentHere: sent, notQueuedHere: notQueued) }
                 } catch {

@@ -52,4 +52,38 @@ extension KafkaProducer {
         if id.rawValue & 15 == 0 { core.serveOne(fireAndForget: id) }
         return id
     }
+
+    /// A handle of `topic` for ``sendBlockingWhenFull(to:partition:key:value:)``.
+    package func topicHandle(_ topic: String) -> KafkaProducerTopicHandle {
+        KafkaProducerTopicHandle(RDKafkaTopic(client: core.client, name: topic))
+    }
+
+    /// Like ``sendBlockingWhenFull(topic:partition:key:value:timestampMilliseconds:headers:)``
+    /// for a record without headers or timestamp, through a topic handle made once (kcat's
+    /// `rd_kafka_produce`): no lookup of the topic by name per record.
+    package func sendBlockingWhenFull(
+        to topic: KafkaProducerTopicHandle,
+        partition: Int32?,
+        key: UnsafeRawBufferPointer?,
+        value: UnsafeRawBufferPointer?
+    ) throws(KafkaError) -> KafkaProducerMessageID {
+        if core.eventBufferIsFull { throw core.eventBufferFullError(topic: topic.topic.name) }
+        let id = core.makeID()
+        if let error = core.produce(
+            to: topic.topic, partition: partition, key: key, value: value,
+            opaque: UnsafeMutableRawPointer(bitPattern: UInt(id.rawValue) << 1 | 1)!, blockWhenFull: true
+        ) {
+            throw error
+        }
+        if id.rawValue & 15 == 0 { core.serveOne(fireAndForget: id) }
+        return id
+    }
+}
+
+/// A producer's handle of one topic, made once for many records
+/// (``KafkaProducer/topicHandle(_:)``); keeps the producer's client alive.
+package final class KafkaProducerTopicHandle: Sendable {
+    let topic: RDKafkaTopic
+
+    init(_ topic: RDKafkaTopic) { self.topic = topic }
 }
