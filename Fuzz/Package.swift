@@ -21,6 +21,7 @@ let package = Package(
         .executableTarget(name: "BrokerSpecFuzzer", dependencies: ["FuzzSupport", connections]),
         .executableTarget(name: "JSONFuzzer", dependencies: ["FuzzSupport", .product(name: "KafkaKitEvents", package: "KafkaKit")]),
         .executableTarget(name: "RecordSplitterFuzzer", dependencies: ["FuzzSupport", .product(name: "_KafkaKitCLISupport", package: "KafkaKit")]),
+        .executableTarget(name: "JSONRecordFuzzer", dependencies: ["FuzzSupport", .product(name: "_KafkaKitCLISupport", package: "KafkaKit")]),
     ],
     swiftLanguageModes: [.v6]
 )

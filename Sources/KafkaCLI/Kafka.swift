@@ -4,7 +4,8 @@ import ArgumentParser
 ///
 /// Exit codes: 0 success; 1 a Kafka operation failed (an error, an undelivered message);
 /// 2 the configuration file or a connection name is wrong; 64 a usage error. `consume` and
-/// `produce` stopped by SIGINT or SIGTERM end, after a clean stop, by that signal (130, 143).
+/// `produce` stopped by SIGINT or SIGTERM exit 0 (or 1, records not delivered) after a clean
+/// stop; a second signal ends them at once by that signal (130, 143).
 @main
 struct Kafka: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,8 +15,9 @@ struct Kafka: AsyncParsableCommand {
             Connections come from kafka.conf: --config PATH, else $KAFKA_CONF, else ./kafka.conf, \
             else /etc/kafka/kafka.conf. Exit codes: 0 success, 1 Kafka operation failed, \
             2 configuration error, 64 usage error; consume and produce stopped by SIGINT or \
-            SIGTERM end by that signal after a clean stop (130, 143). kafka -X list [--output json] \
-            prints every property of the librdkafka linked at run time, with its description.
+            SIGTERM exit 0 (1: records not delivered) after a clean stop, by that signal (130, \
+            143) after a second one. kafka -X list [--output json] prints every property of the \
+            librdkafka linked at run time, with its description.
             """,
         subcommands: [Show.self, Test.self, Produce.self, Consume.self, Metadata.self, Topics.self, Groups.self, Offsets.self, Records.self, Publish.self, Event.self, Mock.self]
     )

@@ -4,199 +4,222 @@ import KafkaKit
 import Synchronization
 import _KafkaKitCLISupport
 
-/// `kafka produce`: records from files or stdin, one per line (or per delimiter).
+/// `kafka produce`: records from standard input (one per line, or per delimiter), files (each
+/// one record, or split with -l), or JSON lines.
 struct Produce: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Produce records read from files or standard input.",
+        abstract: "Produce records read from standard input, files, or JSON lines.",
         discussion: """
+            Standard input is split into records at --delimiter (a newline unless told). A file \
+            argument is sent as one record, its whole content (kcat's default); with -l \
+            (--lines), --delimiter, --key-delimiter or --header-delimiter it is split like \
+            standard input. A record's key is the text before --key-delimiter, else --key; its \
+            headers the text before --header-delimiter, as name=value pairs joined by ',' (a name \
+            without '=' has a null value), plus every --header. Delimiters take the escapes \
+            \\n \\t \\r \\0 \\\\ \\xNN and may be several bytes long.
+
+            --json reads one JSON object per line, in the shape consume --json writes: \
+            {"key"|"key_base64","value"|"value_base64","headers":[{"key","value"|"value_base64"}],\
+            "partition","timestamp"}, each optional (absent means null; kcat's -J "payload", "ts" \
+            and flat header arrays are read too; "topic" and "offset" are ignored). Each record \
+            goes to its "partition" (unless --partition) with its "timestamp", so \
+            consume --json | produce --json copies records exactly. A line that is not such an \
+            object stops the reading with its line and column.
+
             Prints a progress line on a terminal, then a summary on stderr (sent, delivered, \
-            failed); exits 1 if any record failed. Waits for every record's outcome, at most \
-            message.timeout.ms (librdkafka's default: 300 s).
+            failed); exits 1 if any record failed or was not sent. Waits for every record's \
+            outcome, at most message.timeout.ms (librdkafka's default: 300 s).
+
+            -T (--tee) writes each record, as read, to standard output once the broker \
+            acknowledged it, in input order: what was written was delivered; a failed record is \
+            not written.
 
             SIGINT (Ctrl-C) or SIGTERM stops reading the input: the records already read are \
-            still sent and their outcome awaited as above, the summary is printed, then the \
-            command ends by that signal (exit status 130 or 143, even when records failed: the \
-            summary counts them). A second signal exits at once, abandoning the records in flight.
+            still sent and awaited for up to --stop-timeout seconds; those still in flight then \
+            are purged and count as failed. The summary is printed; the exit status is 0 if every \
+            record read was delivered, else 1. A second signal exits at once, abandoning the \
+            records in flight.
             """
     )
 
     @OptionGroup var connection: ConnectionOptions
-    @Option(help: "The topic.") var topic: String
+    @Option(name: [.customShort("t"), .long], help: "The topic.") var topic: String
     // Unconditional: "--partition -2" is a bad partition, not a missing value.
-    @Option(parsing: .unconditional, help: "The partition (default: the partitioner decides, by key).") var partition: Int32?
-    @Option(help: "Record delimiter (\\n, \\t, \\0 or any text).") var delimiter: String = "\\n"
-    @Option(name: .customLong("key-delimiter"), help: "The text before its first occurrence is the key.") var keyDelimiter: String?
-    @Option(name: .customLong("header"), help: ArgumentHelp("A header on every record (repeatable).", valueName: "name=value")) var headers: [String] = []
-    @Argument(help: "Files to read (default: standard input).") var files: [String] = []
+    @Option(name: [.customShort("p"), .long], parsing: .unconditional, help: "The partition (default: the partitioner decides, by key; with --json, each record's).")
+    var partition: Int32?
+    @Option(name: [.customShort("D"), .long], help: "Record delimiter (default \\n; escapes \\n \\t \\r \\0 \\\\ \\xNN; several bytes allowed).")
+    var delimiter: String?
+    @Option(name: [.customShort("K"), .customLong("key-delimiter")], help: "The text before its first occurrence in a record is the key.")
+    var keyDelimiter: String?
+    @Option(name: .customLong("header-delimiter"), help: ArgumentHelp("The text before its first occurrence in a record is its headers: name=value,... (then key, then value).", valueName: "delimiter"))
+    var headerDelimiter: String?
+    @Option(name: [.customShort("k"), .long], help: "The key of every record without a key of its own.") var key: String?
+    @Option(name: [.customShort("H"), .customLong("header")], help: ArgumentHelp("A header on every record (repeatable).", valueName: "name=value"))
+    var headers: [String] = []
+    @Flag(name: [.customShort("l"), .long], help: "Split file arguments into records like standard input (default: each file is one record).")
+    var lines = false
+    @Flag(help: "Read JSON lines in consume --json's shape (key, value, headers, partition, timestamp; base64 fields).")
+    var json = false
+    @Flag(name: [.customShort("Z"), .customLong("tombstone"), .customLong("empty-as-null")], help: "Send an empty value as null (a tombstone) and an empty key as no key.")
+    var emptyAsNull = false
+    @Option(name: [.customShort("z"), .long], help: ArgumentHelp("Compression: none, gzip, snappy, lz4 or zstd (compression.codec).", valueName: "codec"))
+    var compression: String?
+    @Flag(name: [.customShort("T"), .long], help: "Write each record to standard output once it was delivered (in input order).")
+    var tee = false
+    @Option(name: [.customShort("c"), .long], parsing: .unconditional, help: "Stop after sending this many records.") var count: Int?
+    @Option(name: .customLong("stop-timeout"), parsing: .unconditional, help: ArgumentHelp("After SIGINT or SIGTERM, wait this many seconds for the records in flight, then purge them.", valueName: "seconds"))
+    var stopTimeout: Double = 10
+    @Argument(help: "Files to read (default: standard input; - is standard input).") var files: [String] = []
+
+    static let codecs = ["none", "gzip", "snappy", "lz4", "zstd"]
+
+    func decoded(_ text: String?, _ option: String) throws -> [UInt8]? {
+        guard let text else { return nil }
+        let bytes: [UInt8]
+        do {
+            bytes = try KafkaEscapes.decode(text)
+        } catch {
+            throw ValidationError("bad \(option): \(error)")
+        }
+        if bytes.isEmpty { throw ValidationError("\(option) must not be empty") }
+        return bytes
+    }
 
     func validate() throws {
-        if unescape(delimiter).isEmpty { throw ValidationError("--delimiter must not be empty") }
-        if let keyDelimiter, unescape(keyDelimiter).isEmpty { throw ValidationError("--key-delimiter must not be empty") }
+        _ = try decoded(delimiter, "--delimiter")
+        _ = try decoded(keyDelimiter, "--key-delimiter")
+        _ = try decoded(headerDelimiter, "--header-delimiter")
         for header in headers where !header.contains("=") || header.hasPrefix("=") {
             throw ValidationError("--header takes name=value, not '\(header)'")
         }
         if let partition, partition < 0 { throw ValidationError("--partition must be 0 or more") }
+        if let count, count <= 0 { throw ValidationError("--count must be 1 or more") }
+        if let compression, !Self.codecs.contains(compression) {
+            throw ValidationError("--compression takes \(Self.codecs.joined(separator: ", ")), not '\(compression)'")
+        }
+        if !(stopTimeout >= 0 && stopTimeout <= 86_400) { throw ValidationError("--stop-timeout is 0 to 86400 seconds") }
+        if json {
+            for (set, name) in [(keyDelimiter != nil, "--key-delimiter"), (headerDelimiter != nil, "--header-delimiter"), (key != nil, "--key"), (emptyAsNull, "-Z")] where set {
+                throw ValidationError("\(name) cannot be used with --json (each JSON record says its key and value)")
+            }
+        }
         try validateTopicName(topic)
     }
 
+    /// How file arguments are read.
+    var splitsFiles: Bool { lines || json || delimiter != nil || keyDelimiter != nil || headerDelimiter != nil }
+
     func run() async throws {
         let stop = StopSignals()
-        defer { stop.endIfSignalled() }
         try await reportingFailures {
             let counts = DeliveryCounts()
+            let teeOutput = tee ? TeeOutput() : nil
             var configuration = try connection.configuration()
             configuration.queueFullPolicy = .wait(timeout: .seconds(60))
+            if let compression { configuration["compression.codec"] = compression }
+            // With delivery.report.only.error=true (set by the user: measured, it was not
+            // faster — librdkafka's broker thread then frees each record the sending thread
+            // allocated, and runs paid up to 0.6 s of system time in lock contention) every
+            // record is still accounted for once the producer has flushed and shut down: one
+            // that failed has its report, every other one was delivered.
+            if tee, configuration["delivery.report.only.error"] == "true" {
+                throw CLIFailure.configuration("-T writes a record once its delivery is reported: it cannot be used with delivery.report.only.error=true")
+            }
+            let reportsSuccess = configuration["delivery.report.only.error"] != "true"
             let producer = try KafkaProducer(configuration: configuration) { event in
                 switch event {
-                case .deliveryReports(let reports): counts.add(reports)
+                case .deliveryReports(let reports):
+                    teeOutput?.reported(reports)
+                    counts.add(reports)
                 case .error(let error): printError("kafka: \(error)")
                 case .statistics: break
                 }
             }
-            let recordHeaders = headers.map { header -> KafkaHeader in
-                let parts = header.split(separator: "=", maxSplits: 1)
+            let fixedHeaders = headers.map { header -> KafkaHeader in
+                let parts = header.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 return KafkaHeader(key: String(parts[0]), value: parts.count > 1 ? String(parts[1]) : "")
             }
-            // Plain locals: reading an ArgumentParser property looks up generic metadata each
-            // time (~7 % of the CPU when it was done per line).
-            let topic = self.topic
-            let partition = self.partition
             let progress = Progress(label: "produce")
-            var sent = 0
-            var notQueued = 0
-            let split = KafkaRecordSplitter(delimiter: Array(unescape(delimiter).utf8), keyDelimiter: keyDelimiter.map { Array(unescape($0).utf8) })
+            let sender = RecordSender(
+                producer: producer, topic: topic, partition: partition, fixedKey: key.map { Array($0.utf8) },
+                fixedHeaders: fixedHeaders, emptyAsNull: emptyAsNull, tee: teeOutput, limit: count,
+                progress: progress, counts: counts, reportsSuccess: reportsSuccess)
+            let input = InputOptions(
+                delimiter: try decoded(delimiter, "--delimiter") ?? [10],
+                keyDelimiter: try decoded(keyDelimiter, "--key-delimiter"),
+                headerDelimiter: try decoded(headerDelimiter, "--header-delimiter"),
+                json: json)
             let inputs = files.isEmpty ? ["-"] : files
+            // The bound after a signal: at its end, whatever is still in flight is purged (each
+            // purged record is reported as failed), even while the input is still being sent.
+            let stopDeadline = Mutex<ContinuousClock.Instant?>(nil)
+            let stopTimeout = self.stopTimeout
+            let purgeNoticed = Mutex(false)
+            @Sendable func purgeInFlight() {
+                guard producer.outputQueueLength > 0 else { return }
+                if purgeNoticed.withLock({ noticed in defer { noticed = true }; return !noticed }) {
+                    printError("kafka produce: purging the records still in flight after \(Self.seconds(stopTimeout)) s (each counts as failed)")
+                }
+                producer.purge(includingInFlight: true)
+            }
+            stop.onStop {
+                stopDeadline.withLock { $0 = .now + .milliseconds(Int64(stopTimeout * 1000)) }
+                DispatchQueue.global().asyncAfter(deadline: .now() + stopTimeout) { purgeInFlight() }
+            }
             // A read failure still lets what was queued be delivered and counted.
             var readFailure: (any Error)?
-            for input in inputs where !stop.isStopRequested && readFailure == nil {
-                // The common case is a synchronous hand-over of the bytes in place; only a full
-                // queue takes the asynchronous path (which waits while reports drain).
-                do {
-                    try await readRecords(from: input, splitter: split, stop: stop) { key, value -> Bool in
-                        do {
-                            try value.withUnsafeBytes { value in
-                                if let key {
-                                    try key.withUnsafeBytes { key in
-                                        _ = try producer.trySend(topic: topic, partition: partition, key: key, value: value, headers: recordHeaders)
-                                    }
-                                } else {
-                                    _ = try producer.trySend(topic: topic, partition: partition, key: nil, value: value, headers: recordHeaders)
-                                }
-                            }
-                            sent += 1
-                        } catch let error as KafkaError where error.code == .queueFull {
-                            return false
-                        } catch {
-                            notQueued += 1
-                            if notQueued <= 5 { printError("kafka: not queued: \(error)") }
+            // On the command's own thread: a send blocks there while librdkafka's queue is full.
+            let thread = CommandThread()
+            await withTaskExecutorPreference(thread) {
+                for path in inputs where !stop.isStopRequested && readFailure == nil && !sender.reachedLimit {
+                    do {
+                        if path != "-" && !splitsFiles {
+                            try sender.sendWholeFile(path)
+                        } else {
+                            try await sender.sendRecords(from: path, input, stop: stop)
                         }
-                        if sent & 1023 == 0 { progress.tick(sent: sent, delivered: counts.delivered, failed: counts.failed + notQueued) }
-                        return true
-                    } waiting: { key, value in
-                        do {
-                            _ = try await producer.send(KafkaProducerRecord(topic: topic, partition: partition, key: key.map(Array.init), value: Array(value), headers: recordHeaders))
-                            sent += 1
-                        } catch {
-                            notQueued += 1
-                            if notQueued <= 5 { printError("kafka: not queued: \(error)") }
-                        }
+                    } catch {
+                        readFailure = error
                     }
-                } catch {
-                    readFailure = error
                 }
             }
-            if let signal = stop.signal, sent > counts.delivered + counts.failed {
-                printError("kafka produce: \(StopSignals.name(signal)): stopped reading; delivering the \(sent - counts.delivered - counts.failed) records in flight (again to abandon them)")
+            let sent = sender.sent
+            // librdkafka's queue length counts its pending events too: not a count of records.
+            if let signal = stop.signal, producer.outputQueueLength > 0 {
+                printError("kafka produce: \(StopSignals.name(signal)): stopped reading after \(sent) records; waiting up to \(Self.seconds(stopTimeout)) s for those in flight (again to abandon them)")
             }
-            // Every queued record is reported within message.timeout.ms.
-            await counts.waitFor(sent)
+            // Every queued record is reported within message.timeout.ms; after a signal within
+            // what is left of --stop-timeout, or it is purged (and reported as such).
+            var bound: Duration = .seconds(86_400 * 7)
+            if let deadline = stopDeadline.withLock({ $0 }) { bound = max(.zero, deadline - .now) }
+            do {
+                try await producer.flush(timeout: bound)
+            } catch {
+                purgeInFlight()
+            }
+            // Returns once every report was served (and counted).
             await producer.shutdown()
-            let failed = counts.failed + notQueued
-            progress.finish(sent: sent, delivered: counts.delivered, failed: failed)
+            let failed = counts.failed + sender.notQueued
+            let delivered = reportsSuccess ? counts.delivered : sent - counts.failed
+            progress.finish(sent: sent, delivered: delivered, failed: failed)
             if let first = counts.firstError { printError("kafka: first delivery failure: \(first)") }
+            if teeOutput?.failed == true { printError("kafka produce: cannot write -T output to standard output") }
             if let readFailure { throw readFailure }
-            if failed > 0 { throw ExitCode(1) }
+            if failed > 0 || teeOutput?.failed == true { throw ExitCode(1) }
         }
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
     }
 }
 
-/// Calls `body` for every record of a file (`-`: standard input), read in chunks of up to
-/// 1 MiB by an ``InputReader``. `body` is synchronous and returns `false` when the record could
-/// not be taken yet; `waiting` then handles that record asynchronously.
-///
-/// After a stop, the records already read are still handed over; an unterminated last record
-/// (the input was cut mid-record) is not, and is reported.
-func readRecords(
-    from path: String,
-    splitter: KafkaRecordSplitter,
-    stop: StopSignals,
-    _ body: (ArraySlice<UInt8>?, ArraySlice<UInt8>) -> Bool,
-    waiting: (ArraySlice<UInt8>?, ArraySlice<UInt8>) async -> Void
-) async throws {
-    let fd: Int32 = path == "-" ? 0 : open(path, O_RDONLY)
-    guard fd >= 0 else { throw CLIFailure.kafka("cannot open \(path): \(String(cString: strerror(errno)))") }
-    let reader = InputReader(fd: fd, path: path, stop: stop)
-    var splitter = splitter
-    for await chunk in reader.chunks {
-        splitter.append(try chunk.get())
-        reader.taken()
-        while let (key, value) = splitter.next() {
-            if !body(key, value) { await waiting(key, value) }
-        }
-    }
-    guard splitter.pendingCount > 0 else { return }
-    if reader.stoppedEarly {
-        printError("kafka produce: \(splitter.pendingCount) bytes after the last delimiter of \(path == "-" ? "standard input" : path) not sent (stopped mid-record)")
-        return
-    }
-    if let (key, value) = splitter.finish(), !body(key, value) { await waiting(key, value) }
-}
-
-/// `\n`, `\t`, `\r` and `\0` in a delimiter option.
-func unescape(_ text: String) -> String {
-    text.replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\t", with: "\t")
-        .replacingOccurrences(of: "\\r", with: "\r").replacingOccurrences(of: "\\0", with: "\0")
-}
-
-/// Delivery outcomes counted by the producer's event handler.
-final class DeliveryCounts: Sendable {
-    private struct State {
-        var delivered = 0
-        var failed = 0
-        var firstError: KafkaError?
-        var waiter: (Int, CheckedContinuation<Void, Never>)?
-    }
-    private let state = Mutex(State())
-
-    func add(_ reports: [KafkaDeliveryReport]) {
-        let done = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            for report in reports {
-                if report.isDelivered { s.delivered += 1 } else {
-                    s.failed += 1
-                    if s.firstError == nil { s.firstError = report.error }
-                }
-            }
-            guard let (target, continuation) = s.waiter, s.delivered + s.failed >= target else { return nil }
-            s.waiter = nil
-            return continuation
-        }
-        done?.resume()
-    }
-
-    func waitFor(_ target: Int) async {
-        await withCheckedContinuation { continuation in
-            let ready = state.withLock { s in
-                if s.delivered + s.failed >= target { return true }
-                s.waiter = (target, continuation)
-                return false
-            }
-            if ready { continuation.resume() }
-        }
-    }
-
-    var delivered: Int { state.withLock { $0.delivered } }
-    var failed: Int { state.withLock { $0.failed } }
-    var firstError: KafkaError? { state.withLock { $0.firstError } }
+/// How `kafka produce` splits what it reads.
+struct InputOptions {
+    var delimiter: [UInt8]
+    var keyDelimiter: [UInt8]?
+    var headerDelimiter: [UInt8]?
+    var json: Bool
 }
 
 /// A progress line on a terminal (stderr), refreshed at most once a second, and the summary.

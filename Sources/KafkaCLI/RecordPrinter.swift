@@ -2,10 +2,14 @@ import Foundation
 import KafkaKit
 import Synchronization
 
-/// `kafka consume`'s print loop. It formats records into a buffer and writes the buffer out:
-/// after every record when standard output is a terminal; otherwise when the buffer holds
-/// 64 KiB, whenever the consumer has nothing more ready (the loop is about to wait: see
-/// ``PrintThread``), and at the end.
+/// `kafka consume`'s print loop. It formats records into a buffer (``RecordFormatter``) and
+/// writes the buffer out: after every record when standard output is a terminal or with
+/// `--unbuffered`; otherwise when the buffer holds 64 KiB, whenever the consumer has nothing
+/// more ready (the loop is about to wait: see ``CommandThread``), and at the end.
+///
+/// With `--until` a record at or after that time is not printed (nor its offset stored): its
+/// partition is finished and paused, and the loop ends once every partition is finished
+/// (``ConsumeEnds``).
 ///
 /// In a group it also stores offsets itself (`enable.auto.offset.store=false`): a record's
 /// offset is stored only once the record was written out, so the group commits only what was
@@ -17,14 +21,16 @@ import Synchronization
 /// loop is what keeps the hot path free of a hop (and a lock of the task's preference record)
 /// after every record, as an actor-isolated one would take.
 final class RecordPrinter: @unchecked Sendable {
-    let thread = PrintThread()
+    let thread = CommandThread()
 
     private let consumer: KafkaConsumer
     private let topic: String
-    private let json: Bool
+    private let formatter: RecordFormatter
     private let count: Int?
+    private let until: Int64?
+    private let ends: ConsumeEnds
     private let storesOffsets: Bool
-    private let flushesEachRecord = isatty(1) != 0
+    private let flushesEachRecord: Bool
     private let endReached = Atomic<Bool>(false)
     private let loop = Mutex<Task<Result, Never>?>(nil)
 
@@ -33,6 +39,8 @@ final class RecordPrinter: @unchecked Sendable {
     private let output = UnsafeMutablePointer<OutputBuffer>.allocate(capacity: 1)
     /// Per partition: the offset after the last record written out and not stored yet, or -1.
     private var unstored: [Int64] = []
+    /// Per partition: whether a record at or after `--until` was reached.
+    private var finished: [Bool] = []
     private var failure: String?
 
     struct Result: Sendable {
@@ -42,17 +50,24 @@ final class RecordPrinter: @unchecked Sendable {
         var failure: String?
     }
 
-    init(consumer: KafkaConsumer, topic: String, json: Bool, count: Int?, storesOffsets: Bool) {
+    init(
+        consumer: KafkaConsumer, topic: String, formatter: RecordFormatter, count: Int?, until: Int64?,
+        ends: ConsumeEnds, storesOffsets: Bool, unbuffered: Bool
+    ) {
         self.consumer = consumer
         self.topic = topic
-        self.json = json
+        self.formatter = formatter
         self.count = count
+        self.until = until
+        self.ends = ends
         self.storesOffsets = storesOffsets
+        flushesEachRecord = unbuffered || isatty(1) != 0
         output.initialize(to: OutputBuffer())
         thread.idle = { [weak self] in self?.becameIdle() }
     }
 
     deinit {
+        output.pointee.release()
         output.deinitialize(count: 1)
         output.deallocate()
     }
@@ -75,9 +90,14 @@ final class RecordPrinter: @unchecked Sendable {
     private func printLoop(_ stop: StopSignals) async -> Result {
         assert(thread.isCurrent)
         var written = 0
-        let json = self.json, count = self.count, storesOffsets = self.storesOffsets, flushesEachRecord = self.flushesEachRecord
+        let formatter = self.formatter, count = self.count, until = self.until
+        let storesOffsets = self.storesOffsets, flushesEachRecord = self.flushesEachRecord
         for await message in consumer.messages {
-            if json { output.pointee.appendJSON(message) } else { output.pointee.appendValue(message) }
+            if let until, isFinished(message.partition) || message.rawTimestamp.milliseconds >= until {
+                passedUntil(message)
+                continue
+            }
+            formatter.append(message, to: &output.pointee)
             if storesOffsets { noteWritten(message) }
             written += 1
             if flushesEachRecord || output.pointee.isLarge {
@@ -89,6 +109,26 @@ final class RecordPrinter: @unchecked Sendable {
         }
         flush()
         return Result(written: written, failure: failure)
+    }
+
+    /// A record at or after `--until`: its partition is finished (and paused, so that no more
+    /// of it is fetched); the loop ends when no more is ready once every partition is.
+    ///
+    /// Later records of a finished partition are not printed either (their timestamps may be
+    /// earlier): printing one would store an offset past the first record not printed.
+    private func passedUntil(_ message: KafkaConsumerMessage) {
+        let partition = message.partition
+        let index = Int(partition)
+        if index >= finished.count { finished += repeatElement(false, count: index + 1 - finished.count) }
+        finished[index] = true
+        let (newlyFinished, stop) = ends.reachedUntil(partition)
+        if newlyFinished { try? consumer.pause([KafkaTopicPartition(topic: topic, partition: partition)]) }
+        if stop { reachedEnd() }
+    }
+
+    @inline(__always)
+    private func isFinished(_ partition: Int32) -> Bool {
+        Int(partition) < finished.count && finished[Int(partition)]
     }
 
     private func noteWritten(_ message: KafkaConsumerMessage) {

@@ -6,10 +6,9 @@ import Synchronization
 /// (`kafka consume`, `kafka produce`).
 ///
 /// The first signal runs the stop actions (ending a read loop); the command then writes out
-/// what it holds and closes its client, and calls ``endIfSignalled()``, which ends the process
-/// by that same signal — the shell reports 130 (SIGINT) or 143 (SIGTERM), and a shell script
-/// or loop that ran the command stops as it would for any interrupted program. A second
-/// signal ends the process at once, abandoning whatever is still in flight.
+/// what it holds, closes its client and exits with its own status (0 when all went well). A
+/// second signal ends the process at once by that signal (the shell reports 130 or 143),
+/// abandoning whatever is still in flight.
 ///
 /// Readers blocked in `read(2)` watch ``wakeDescriptor`` with `poll(2)`: it becomes readable
 /// on the first signal and stays so.
@@ -79,11 +78,6 @@ final class StopSignals: Sendable {
         var byte: UInt8 = 1
         _ = write(pipe.write, &byte, 1)
         for action in actions { action() }
-    }
-
-    /// Ends the process by the signal that stopped it, if one did; returns otherwise.
-    func endIfSignalled() {
-        if let signal { Self.end(by: signal) }
     }
 
     private static func end(by signal: Int32) -> Never {

@@ -24,7 +24,7 @@ extension ConfigReader {
     /// reporters redact them. `skipping` names properties the caller reads under keys of its own.
     func librdkafkaProperties(skipping: Set<String> = []) -> [String: String] {
         var properties: [String: String] = [:]
-        for property in KafkaConfiguration.librdkafkaProperties where !skipping.contains(property.name) {
+        for property in KafkaConfiguration.settableLibrdkafkaProperties where !skipping.contains(property.name) {
             let value = librdkafkaValue(
                 forKey: ConfigKey(property.name), kind: property.kind, isSecret: KafkaConfiguration.isSensitive(property.name))
             if let value { properties[property.name] = value }

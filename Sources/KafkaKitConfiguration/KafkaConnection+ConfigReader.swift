@@ -31,7 +31,7 @@ extension KafkaConnection {
         func shown(_ key: String) -> String { "\(name).\(key)" }
         properties = scoped.librdkafkaProperties(skipping: Set(Self.seedKeys.map(\.property)))
         for (key, property) in Self.seedKeys {
-            let kind = KafkaConfiguration.librdkafkaProperties.first { $0.name == property }?.kind ?? .string
+            let kind = KafkaConfiguration.settableLibrdkafkaProperties.first { $0.name == property }?.kind ?? .string
             // The seed's key first, then librdkafka's name; a list for the brokers, else one value.
             func read(_ name: String) -> [String]? {
                 property == "bootstrap.servers"

@@ -56,6 +56,12 @@ public struct KafkaRecordSplitter: Sendable {
 
     /// The next record ended by a delimiter, or `nil` when the input so far holds no more.
     @inlinable public mutating func next() -> Record? {
+        nextRecord().map(keyAndValue(of:))
+    }
+
+    /// The next record ended by a delimiter, whole (key not split off), or `nil` when the
+    /// input so far holds no more.
+    @inlinable public mutating func nextRecord() -> ArraySlice<UInt8>? {
         guard let range = Self.find(delimiter, in: pending[searchFrom...]) else {
             // A delimiter that ends in the next chunk starts within the last count - 1 bytes.
             searchFrom = max(start, pending.count - (delimiter.count - 1))
@@ -64,18 +70,75 @@ public struct KafkaRecordSplitter: Sendable {
         let record = pending[start..<range.lowerBound]
         start = range.upperBound
         searchFrom = start
-        return keyAndValue(of: record)
+        return record
+    }
+
+    /// Calls `body` with each complete record in place, key not split off, until `body`
+    /// returns `false`: that record is then left to be the next one (``nextRecord()``). No
+    /// slice, retain or copy per record: the fast path of `kafka produce`. The bytes are valid
+    /// only in `body`.
+    @inlinable public mutating func forEachRecord(_ body: (UnsafeRawBufferPointer) throws -> Bool) rethrows {
+        let buffer = pending
+        var start = self.start
+        var searchFrom = self.searchFrom
+        defer {
+            self.start = start
+            self.searchFrom = searchFrom
+        }
+        try buffer.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            let end = raw.count
+            let delimiter = self.delimiter
+            while true {
+                guard let at = Self.find(delimiter, in: base, from: searchFrom, to: end) else {
+                    searchFrom = max(start, end - (delimiter.count - 1))
+                    return
+                }
+                guard try body(UnsafeRawBufferPointer(start: base + start, count: at - start)) else {
+                    // Left for nextRecord(), which finds the same delimiter again.
+                    searchFrom = start
+                    return
+                }
+                start = at + delimiter.count
+                searchFrom = start
+            }
+        }
+    }
+
+    /// The offset of the first occurrence of `needle` in `base[from..<to]`, raw.
+    @inlinable public static func find(_ needle: [UInt8], in base: UnsafeRawPointer, from: Int, to: Int) -> Int? {
+        guard to - from >= needle.count, let first = needle.first else { return nil }
+        if needle.count == 1 {
+            guard let hit = memchr(base + from, Int32(first), to - from) else { return nil }
+            return UnsafeRawPointer(hit) - base
+        }
+        return needle.withUnsafeBytes { n -> Int? in
+            let lastStart = to - needle.count
+            var i = from
+            while i <= lastStart {
+                guard let hit = memchr(base + i, Int32(first), lastStart - i + 1) else { return nil }
+                let at = UnsafeRawPointer(hit) - base
+                if memcmp(hit + 1, n.baseAddress! + 1, needle.count - 1) == 0 { return at }
+                i = at + 1
+            }
+            return nil
+        }
     }
 
     /// The bytes after the last delimiter as the last record (input that does not end with
     /// the delimiter), or `nil` when there are none. The splitter is empty afterwards.
     public mutating func finish() -> Record? {
+        finishRecord().map(keyAndValue(of:))
+    }
+
+    /// Like ``finish()``, the record whole.
+    public mutating func finishRecord() -> ArraySlice<UInt8>? {
         guard start < pending.count else { return nil }
         let rest = pending[start...]
         pending = []
         start = 0
         searchFrom = 0
-        return keyAndValue(of: rest)
+        return rest
     }
 
     /// Key and value of one record: no copy.

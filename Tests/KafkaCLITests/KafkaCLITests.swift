@@ -9,6 +9,8 @@ struct CLI {
         var status: Int32
         var stdout: String
         var stderr: String
+        /// Standard output as the bytes written (``stdout`` repairs what is not UTF-8).
+        var stdoutBytes: [UInt8] = []
     }
 
     static var binary: URL {
@@ -44,7 +46,9 @@ struct CLI {
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL { throw TimedOut(arguments: arguments) }
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
+            stdoutBytes: Array(outData))
     }
 
     /// A configuration file in a fresh directory.
@@ -131,6 +135,21 @@ struct CLIOfflineTests {
         #expect(badFrom.status == 64 && badFrom.stderr.contains("--from takes"))
         let badSend = try CLI.run(["test", "send", "connection", "a", "topic"])
         #expect(badSend.status == 64 && badSend.stderr.contains("'topic' needs a value"))
+    }
+
+    @Test("produce --help and consume --help explain every data-path option")
+    func dataPathHelp() throws {
+        let consume = try CLI.run(["consume", "--help"])
+        for option in ["-t, --topic", "-p, --partition", "-o, --from", "--until", "-G, --group", "-c, --count", "-e, --exit-at-end",
+                       "-f, --format", "--json", "-J, --kcat-json", "--null", "-Z", "-u, --unbuffered", "%t topic", "s@MS", "exits 0"] {
+            #expect(consume.stdout.contains(option), "consume --help lacks \(option)")
+        }
+        let produce = try CLI.run(["produce", "--help"])
+        for option in ["-t, --topic", "-p, --partition", "-D, --delimiter", "-K, --key-delimiter", "--header-delimiter", "-k, --key",
+                       "-H, --header", "-l, --lines", "--json", "-Z, --tombstone, --empty-as-null", "-z, --compression", "-T, --tee",
+                       "-c, --count", "--stop-timeout", "one record, its whole content", "--stop-timeout seconds"] {
+            #expect(produce.stdout.contains(option), "produce --help lacks \(option)")
+        }
     }
 
     @Test("help exists for every command")

@@ -81,4 +81,30 @@ struct RecordSplitterTests {
         #expect(splitter.next()?.value.count == 1 << 20)
         #expect(splitter.finish().map { Array($0.value) } == Array("next".utf8))
     }
+
+    @Test("forEachRecord walks the records in place, at every chunk size, and a record it is stopped at is next()'s", arguments: 1...7)
+    func inPlace(chunk: Int) {
+        let input = Array("one<>two<><>three<>fo".utf8)
+        var splitter = KafkaRecordSplitter(delimiter: Array("<>".utf8))
+        var out: [String] = []
+        var offset = 0
+        var turn = 0
+        while offset < input.count {
+            let end = min(input.count, offset + chunk)
+            splitter.append(Array(input[offset..<end]))
+            offset = end
+            turn += 1
+            // Every other chunk: stop after one record, leaving the rest to next().
+            var budget = turn % 2 == 0 ? 1 : Int.max
+            splitter.forEachRecord { bytes in
+                guard budget > 0 else { return false }
+                budget -= 1
+                out.append(String(decoding: bytes, as: UTF8.self))
+                return true
+            }
+            while let record = splitter.next() { out.append(String(decoding: record.value, as: UTF8.self)) }
+        }
+        if let last = splitter.finish() { out.append(String(decoding: last.value, as: UTF8.self)) }
+        #expect(out == ["one", "two", "", "three", "fo"])
+    }
 }

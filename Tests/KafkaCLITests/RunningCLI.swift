@@ -15,6 +15,9 @@ final class RunningCLI {
 
         /// Ended by this signal (not by an exit status).
         func endedBy(_ signal: Int32) -> Bool { reason == .uncaughtSignal && status == signal }
+
+        /// Exited with status 0 (not ended by a signal).
+        var exitedCleanly: Bool { reason == .exit && status == 0 }
     }
 
     let arguments: [String]

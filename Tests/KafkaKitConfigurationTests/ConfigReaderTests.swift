@@ -102,7 +102,7 @@ struct ConfigReaderTests {
 
     @Test("every librdkafka property has an environment variable of its own, found by its name")
     func environmentNamesAreDistinct() throws {
-        let properties = KafkaConfiguration.librdkafkaProperties
+        let properties = KafkaConfiguration.settableLibrdkafkaProperties
         #expect(properties.count > 150)
         let names = Set(properties.map(\.name))
         #expect(names.isSuperset(of: ["bootstrap.servers", "sasl.password", "ssl.key.password", "security.protocol", "acks", "log_level", "sasl.oauthbearer.client.secret"]))

@@ -1,5 +1,6 @@
 // kafka produce's record splitter (KafkaRecordSplitter): fed the input in random chunks (empty
-// ones too), it gives the records a plain scan of the whole input gives; records joined with
+// ones too), read by next() and by the in-place forEachRecord in turns, it gives the records a
+// plain scan of the whole input gives; records joined with
 // the delimiter (and keys with the key delimiter) are the input; no record holds the delimiter,
 // no key the key delimiter.
 //
@@ -45,6 +46,7 @@ runFuzzer { data in
     let input = Array(bytes)
 
     var splitter = KafkaRecordSplitter(delimiter: delimiter, keyDelimiter: keyDelimiter)
+    let keySplitter = splitter
     var records: [[[UInt8]]] = []
     func add(_ record: KafkaRecordSplitter.Record) {
         records.append(record.key.map { [Array($0), Array(record.value)] } ?? [Array(record.value)])
@@ -56,6 +58,18 @@ runFuzzer { data in
         let end = min(input.count, offset + Int(seed % 17))
         splitter.append(Array(input[offset..<end]))
         offset = end
+        // Half the time the in-place walk (kafka produce's fast path), stopped now and then
+        // to leave a record for next(), as a full queue did.
+        seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5
+        if seed & 1 == 0 {
+            var budget = Int((seed >> 1) % 4)
+            splitter.forEachRecord { bytes in
+                if budget == 0 { return false }
+                budget -= 1
+                add(keySplitter.keyAndValue(of: Array(bytes)[...]))
+                return true
+            }
+        }
         while let record = splitter.next() { add(record) }
     }
     let pending = splitter.pendingCount

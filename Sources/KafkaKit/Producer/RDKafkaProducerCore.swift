@@ -156,7 +156,9 @@ final class RDKafkaProducerCore: Sendable {
         }
     }
 
-    /// Hands borrowed bytes to librdkafka, which copies them (`RD_KAFKA_MSG_F_COPY`).
+    /// Hands borrowed bytes to librdkafka, which copies them (`RD_KAFKA_MSG_F_COPY`). With
+    /// `blockWhenFull` a full queue blocks the calling thread until there is room
+    /// (`RD_KAFKA_MSG_F_BLOCK`): only for threads of their own, never the cooperative pool.
     func produce(
         topic: String,
         partition: Int32?,
@@ -164,7 +166,8 @@ final class RDKafkaProducerCore: Sendable {
         value: UnsafeRawBufferPointer?,
         timestamp: Int64?,
         headers recordHeaders: [KafkaHeader],
-        opaque givenOpaque: UnsafeMutableRawPointer
+        opaque givenOpaque: UnsafeMutableRawPointer,
+        blockWhenFull: Bool = false
     ) -> KafkaError? {
         // Sequentially consistent with shutdown's store of `acceptsSends` and the poller's read
         // of `producing`: either this send sees the stop, or the poller sees this send.
@@ -207,7 +210,7 @@ final class RDKafkaProducerCore: Sendable {
                 }
                 add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
                 add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition ?? RD_KAFKA_PARTITION_UA }
-                add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY | (blockWhenFull ? RD_KAFKA_MSG_F_BLOCK : 0) }
                 add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
                 if let value {
                     // An empty value still needs an address: NULL would mean "no value".
@@ -249,6 +252,40 @@ final class RDKafkaProducerCore: Sendable {
             kafkaError.property = "message.max.bytes"
         }
         tracing?.sendRefused(opaque, error: kafkaError)
+        return kafkaError
+    }
+
+    /// A record without headers or timestamp through a topic handle made once
+    /// (`rd_kafka_produce`, as kcat sends): no lookup of the topic by name, no argument list
+    /// per record. Otherwise as ``produce(topic:partition:key:value:timestamp:headers:opaque:blockWhenFull:)``.
+    func produce(
+        to topic: RDKafkaTopic,
+        partition: Int32?,
+        key: UnsafeRawBufferPointer?,
+        value: UnsafeRawBufferPointer?,
+        opaque: UnsafeMutableRawPointer,
+        blockWhenFull: Bool
+    ) -> KafkaError? {
+        producing.add(1, ordering: .sequentiallyConsistent)
+        defer { producing.subtract(1, ordering: .sequentiallyConsistent) }
+        if !lifecycle.acceptsSends {
+            return KafkaError(code: .destroyed, message: "the producer is shut down", topic: topic.name)
+        }
+        // An empty value or key still needs an address: NULL would mean none.
+        let payload = value.map { UnsafeMutableRawPointer(mutating: $0.baseAddress ?? UnsafeRawPointer(emptyBytes)) }
+        let keyAddress = key.map { $0.baseAddress ?? UnsafeRawPointer(emptyBytes) }
+        let flags = RD_KAFKA_MSG_F_COPY | (blockWhenFull ? RD_KAFKA_MSG_F_BLOCK : 0)
+        let result = rd_kafka_produce(
+            topic.handle, partition ?? RD_KAFKA_PARTITION_UA, flags, payload, value?.count ?? 0, keyAddress, key?.count ?? 0, opaque)
+        guard result == -1 else { return nil }
+        var kafkaError = KafkaError(rd_kafka_last_error(), topic: topic.name)
+        if kafkaError.code == .messageSizeTooLarge {
+            let size = (value?.count ?? 0) + (key?.count ?? 0)
+            let limit = client.property("message.max.bytes").map { " (\($0))" } ?? ""
+            kafkaError.message = "message of \(size) bytes (key and value; headers and framing count too) "
+                + "is larger than message.max.bytes\(limit): \(kafkaError.message)"
+            kafkaError.property = "message.max.bytes"
+        }
         return kafkaError
     }
 

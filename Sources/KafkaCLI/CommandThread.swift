@@ -2,12 +2,15 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// The thread `kafka consume` prints on: the task executor its print loop prefers, so the
-/// whole loop — the consumer's own reading included, all nonisolated code — runs here, and the
-/// thread runs out of work exactly when the loop waits for records. Each time it does, before
-/// it sleeps, it calls ``idle`` (which writes out the output): records reach a pipe as soon as
-/// nothing more is ready, with no timer.
-final class PrintThread: TaskExecutor, Sendable {
+/// A thread of the command's own, as a task executor: `kafka consume` prints on it,
+/// `kafka produce` sends on it.
+///
+/// A task that prefers it runs here whole — the consumer's own reading included, all
+/// nonisolated code — and the thread runs out of work exactly when the task waits. Each time
+/// it does, before it sleeps, it calls ``idle`` (consume writes out its output there): records
+/// reach a pipe as soon as nothing more is ready, with no timer. Produce may block here in
+/// librdkafka while its queue is full, which a thread of the cooperative pool must not.
+final class CommandThread: TaskExecutor, Sendable {
     private struct State {
         var jobs: [UnownedJob] = []
         var sleeping = false
@@ -23,7 +26,7 @@ final class PrintThread: TaskExecutor, Sendable {
     init() {
         let box = self.box
         let thread = Thread { box.owner!.runJobs() }
-        thread.name = "kafka.print"
+        thread.name = "kafka.command"
         box.thread = thread
         box.owner = self
         thread.start()
@@ -89,5 +92,5 @@ final class PrintThread: TaskExecutor, Sendable {
 /// compared by identity.
 private final class ThreadBox: @unchecked Sendable {
     var thread: Thread?
-    var owner: PrintThread?
+    var owner: CommandThread?
 }
