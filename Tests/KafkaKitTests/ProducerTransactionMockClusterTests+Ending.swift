@@ -147,8 +147,9 @@ extension ProducerTransactionMockClusterTests {
         try await producer.initTransactions()
         try producer.beginTransaction()
         cluster.pushRequestErrors(apiKey: MockCluster.ApiKey.addPartitionsToTxn, [RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED.rawValue])
-        let first = try await producer.sendAndWait(KafkaProducerRecord(topic: "failed", value: "v"))
-        #expect(!first.isDelivered)
+        await #expect(throws: KafkaError.self, "the record is refused") {
+            try await producer.sendAndWait(KafkaProducerRecord(topic: "failed", value: "v"))
+        }
         let send = try #require(throws: KafkaError.self) { try producer.trySend(KafkaProducerRecord(topic: "failed", value: "w")) }
         #expect(send.requiresAbort, "\(send)")
         #expect(send.message.contains("the transaction failed and must be aborted: call abortTransaction()"), "\(send.message)")
