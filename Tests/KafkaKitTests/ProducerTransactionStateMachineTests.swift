@@ -320,34 +320,119 @@ struct ProducerTransactionStateMachineTests {
         #expect(fatal.state == .shutDown)
     }
 
-    @Test("shutdown while a call runs leaves the transaction to it, and says why")
+    @Test("shutdown while a call runs waits for it: no call starts meanwhile, then it acts on what the call left")
     func shutdownDuringCall() throws {
+        // A commit that then requires an abort: shutdown aborts it.
         var committing = inTransaction()
         #expect(committing.start(.commit) == .call)
-        guard case .leave(let reason) = committing.shutdown() else {
+        #expect(committing.shutdown() == .waitForCall(.commit))
+        #expect(committing.shutdownWaits)
+        #expect(!committing.acceptsSends)
+        let refused = try #require(refusal(&committing, .abort))
+        #expect(refused.code == .destroyed, "no call starts while shutdown waits")
+        let answer = committing.finished(.commit, error: Self.abortable)
+        let failed = try #require(answer)
+        #expect(failed.requiresAbort)
+        #expect(failed.message.contains("its shutdown aborts the transaction"), "\(failed.message)")
+        #expect(committing.shutdown() == .abort)
+        #expect(committing.state == .shutDown)
+        #expect(!committing.shutdownWaits)
+
+        // A commit that succeeds: nothing left to do.
+        var succeeds = inTransaction()
+        #expect(succeeds.start(.commit) == .call)
+        #expect(succeeds.shutdown() == .waitForCall(.commit))
+        #expect(succeeds.finished(.commit, error: nil) == nil)
+        #expect(succeeds.shutdown() == .none)
+        #expect(succeeds.state == .shutDown)
+
+        // A commit that times out: shutdown resumes it.
+        var timesOut = inTransaction()
+        #expect(timesOut.start(.commit) == .call)
+        #expect(timesOut.shutdown() == .waitForCall(.commit))
+        let timedOutAnswer = timesOut.finished(.commit, error: Self.timedOut)
+        let timedOut = try #require(timedOutAnswer)
+        #expect(timedOut.message.contains("its shutdown resumes the commit"))
+        #expect(timesOut.shutdown() == .resumeCommit)
+
+        // Offsets being sent, then the transaction is open: shutdown aborts it.
+        var offsets = inTransaction()
+        #expect(offsets.start(.sendOffsets) == .call)
+        #expect(offsets.shutdown() == .waitForCall(.sendOffsets))
+        #expect(!offsets.acceptsSends, "no sends while shutdown waits")
+        #expect(offsets.finished(.sendOffsets, error: Self.timedOut) == Self.timedOut)
+        #expect(offsets.shutdown() == .abort)
+
+        // An abort that runs: once it succeeded there is nothing to do.
+        var aborting = inTransaction()
+        #expect(aborting.start(.abort) == .call)
+        #expect(aborting.shutdown() == .waitForCall(.abort))
+        #expect(aborting.finished(.abort, error: nil) == nil)
+        #expect(aborting.shutdown() == .none)
+    }
+
+    @Test("shutdown's time runs out while a call runs: the transaction is left to the call, which still gets its answer")
+    func shutdownGivesUpWaiting() throws {
+        var committing = inTransaction()
+        #expect(committing.start(.commit) == .call)
+        #expect(committing.shutdown() == .waitForCall(.commit))
+        guard case .leave(let reason) = committing.shutdownGaveUpWaiting() else {
             Issue.record("expected the transaction to be left to the running commit")
             return
         }
-        #expect(reason.message.contains("commitTransaction() was running"))
+        #expect(reason.message.contains("commitTransaction() was still running"))
+        #expect(committing.state == .shutDown)
+        #expect(!committing.shutdownWaits)
         // The commit's own result still reaches its caller.
-        #expect(committing.finished(.commit, error: nil) == nil)
+        #expect(committing.finished(.commit, error: Self.abortable) == Self.abortable)
         #expect(committing.state == .shutDown)
 
-        var offsets = inTransaction()
-        #expect(offsets.start(.sendOffsets) == .call)
-        guard case .leave = offsets.shutdown() else {
-            Issue.record("expected the transaction to be left while offsets are sent")
-            return
-        }
-        #expect(offsets.finished(.sendOffsets, error: Self.timedOut) == Self.timedOut)
+        // The call ended just as the time ran out: act as after waiting.
+        var ended = inTransaction()
+        #expect(ended.start(.commit) == .call)
+        #expect(ended.shutdown() == .waitForCall(.commit))
+        _ = ended.finished(.commit, error: Self.abortable)
+        #expect(ended.shutdownGaveUpWaiting() == .abort)
+    }
 
+    @Test("a commit that timed out is resumed at shutdown: librdkafka does not finish it by itself")
+    func shutdownResumesTimedOutCommit() throws {
         var begun = inTransaction()
-        run(&begun, .commit, error: Self.timedOut)
-        guard case .leave(let interrupted) = begun.shutdown() else {
-            Issue.record("a commit that began cannot be aborted")
+        let error = try #require(run(&begun, .commit, error: Self.timedOut))
+        #expect(error.isRetriable)
+        #expect(error.message.contains("does not go on by itself"), "\(error.message)")
+        #expect(!error.message.contains("background"))
+        #expect(begun.shutdown() == .resumeCommit)
+        #expect(begun.state == .shutDown)
+    }
+
+    @Test("librdkafka refusing a send inside a transaction: needsAbort, and send, begin and commit say to abort")
+    func librdkafkaFailedTheTransaction() throws {
+        var machine = inTransaction()
+        let librdkafka = KafkaError(code: .invalidState, message: "Producing not allowed in transactional state AbortableError")
+        let send = machine.librdkafkaRefusedSend(librdkafka, topic: "t")
+        #expect(send.requiresAbort)
+        #expect(!send.isRetriable)
+        #expect(send.message.contains("the transaction failed and must be aborted: call abortTransaction()"), "\(send.message)")
+        #expect(send.topic == "t")
+        guard case .needsAbort = machine.state else {
+            Issue.record("expected needsAbort, got \(machine.state)")
             return
         }
-        #expect(interrupted.message.contains("cannot abort"))
+        #expect(!machine.acceptsSends)
+        let commit = try #require(refusal(&machine, .commit))
+        #expect(commit.requiresAbort)
+        #expect(machine.sendRefusal(topic: "t").requiresAbort)
+        #expect(run(&machine, .abort) == nil)
+        #expect(machine.state == .ready)
+
+        // A send that raced a commit (librdkafka names a committing state): the transaction
+        // is not marked failed.
+        var racing = inTransaction()
+        let raced = racing.librdkafkaRefusedSend(
+            KafkaError(code: .invalidState, message: "Producing not allowed in transactional state CommittingTransaction"), topic: "t")
+        #expect(!raced.requiresAbort)
+        #expect(racing.state == .inTransaction(sendingOffsets: false))
     }
 
     @Test("after shutdown every call fails with destroyed, and sends too")

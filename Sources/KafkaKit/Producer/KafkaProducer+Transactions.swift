@@ -118,8 +118,9 @@ extension KafkaProducer {
     /// commits the offsets sent with it, and makes it all visible to `read_committed`
     /// consumers at once.
     ///
-    /// - Throws: ``KafkaError``: with ``KafkaError/isRetriable`` (a time out: the commit goes on)
-    ///   call it again; with ``KafkaError/requiresAbort`` (a record was not delivered, ...) call
+    /// - Throws: ``KafkaError``: with ``KafkaError/isRetriable`` (a time out: the commit stopped
+    ///   and librdkafka does not finish it by itself) call it again — until then no other
+    ///   transaction call may follow; with ``KafkaError/requiresAbort`` (a record was not delivered, ...) call
     ///   ``abortTransaction(timeout:)``; with ``KafkaError/isFatal`` the producer is unusable.
     public func commitTransaction(timeout: Duration = .seconds(30)) async throws {
         try await core.transactions.commit(core.client, timeout: timeout)
@@ -140,11 +141,18 @@ extension KafkaProducer {
     /// Runs `body` in a transaction: begins one, commits it when `body` returns, and aborts it
     /// when `body` throws (then rethrows `body`'s error).
     ///
-    /// A commit that fails retriably is tried again (three times in all, each with `timeout`;
-    /// if the last one fails too, its error is thrown and the commit is left to finish with
-    /// ``commitTransaction(timeout:)``); a commit error that requires an abort aborts the
-    /// transaction and is thrown; a fatal error is thrown as is. When the abort itself fails,
-    /// its error is thrown instead (its message names what caused the abort).
+    /// A commit that fails retriably is tried again (three times in all, each with `timeout`).
+    /// If the last one fails too, an error that is *not* retriable is thrown — calling
+    /// `withTransaction` again cannot help, as the transaction is still being committed —
+    /// saying to call ``commitTransaction(timeout:)`` to finish the commit (librdkafka does not
+    /// finish it by itself; shutdown finishes it too). A commit error that requires an abort
+    /// aborts the transaction and is thrown; a fatal error is thrown as is. When the abort
+    /// itself fails, its error is thrown instead (its message names what caused the abort).
+    ///
+    /// Cancellation: a task cancelled before `withTransaction` begins nothing and throws
+    /// `CancellationError`; one cancelled while `body` ran (and `body` returned) aborts the
+    /// transaction instead of committing it, then throws `CancellationError`. A commit or
+    /// abort under way is not cut short.
     ///
     /// `body` runs on the caller's executor. Nested transactions do not exist: a
     /// `withTransaction` inside `body` fails with ``KafkaError/Code/invalidState`` (and so
@@ -161,6 +169,8 @@ extension KafkaProducer {
         timeout: Duration = .seconds(30),
         _ body: () async throws -> T
     ) async throws -> T {
+        // A task cancelled already does not begin (nor, below, commit) a transaction.
+        try Task.checkCancellation()
         try beginTransaction()
         let value: T
         do {
@@ -169,19 +179,30 @@ extension KafkaProducer {
             try await abort(after: "the transaction's body threw \(error)", timeout: timeout)
             throw error
         }
+        if Task.isCancelled {
+            try await abort(after: "the task was cancelled before the commit", timeout: timeout)
+            throw CancellationError()
+        }
         var attempts = 0
         while true {
             attempts += 1
             do {
                 try await commitTransaction(timeout: timeout)
                 return value
-            } catch let error as KafkaError {
+            } catch var error as KafkaError {
                 if error.isFatal { throw error }
                 if error.requiresAbort {
                     try await abort(after: "the commit failed: \(error.message)", timeout: timeout)
                     throw error
                 }
-                if error.isRetriable, attempts < Self.commitAttempts { continue }
+                guard error.isRetriable else { throw error }
+                if attempts < Self.commitAttempts { continue }
+                // Calling withTransaction again cannot help (the producer is committing: a
+                // begin is refused); only a commit finishes this transaction.
+                error.isRetriable = false
+                error.message = "withTransaction: the commit did not finish after \(attempts) attempts "
+                    + "(\(error.message)); the transaction is still being committed: call commitTransaction() "
+                    + "to finish it before the next transaction"
                 throw error
             }
         }

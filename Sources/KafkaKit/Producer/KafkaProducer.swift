@@ -77,10 +77,18 @@ public final class KafkaProducer: Sendable, Service {
         // reports still reach the event sequence (or the log).
         // stopBlocking waits for the poller, so it must not run on the caller's (perhaps
         // cooperative) thread: the shared blocking executor runs it.
+        // A transaction left open gets a short time to be aborted (its EndTxn sent and
+        // answered), so that read_committed readers are not held up until
+        // transaction.timeout.ms; this runs on the blocking executor, not the caller's thread.
         let core = self.core
         guard !core.isStopping else { return }
-        RDKafkaBlockingExecutor.shared.submit { _ = core.stopBlocking(timeout: .zero) }
+        RDKafkaBlockingExecutor.shared.submit {
+            _ = core.stopBlocking(timeout: .zero, transactionTimeout: KafkaProducer.droppedTransactionTimeout)
+        }
     }
+
+    /// How long a producer dropped without shutdown gives its open transaction's abort.
+    static var droppedTransactionTimeout: Duration { .seconds(2) }
 
     /// A logger that discards everything.
     public static let defaultLogger = Logger(label: "KafkaKit.producer", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -373,9 +381,10 @@ public final class KafkaProducer: Sendable, Service {
     /// reported as such), and finishes the event sequence. Returns within about the timeout,
     /// whether or not anyone reads the events.
     ///
-    /// A transactional producer first aborts the transaction left open, if any (within the
-    /// same timeout), and logs that it did at info level; ``shutdownAndReport(timeout:)`` also
-    /// says so in its result.
+    /// A transactional producer first ends the transaction left open, if any (within the same
+    /// timeout): it waits for a transaction call that runs to return, aborts a transaction
+    /// that is open or must be aborted, and finishes a commit that timed out; it logs what it
+    /// did at info level, and ``shutdownAndReport(timeout:)`` also says so in its result.
     ///
     /// - Returns: how many messages were purged because they were not delivered in time (or
     ///   were in the aborted transaction).

@@ -19,8 +19,10 @@ public struct KafkaTransactionState: Sendable, Hashable, CustomStringConvertible
     public static let beginning = Self(name: "beginning")
     /// A transaction is open: sends are taken.
     public static let inTransaction = Self(name: "inTransaction")
-    /// A commit is running, or one was interrupted by a retriable error and must be finished
-    /// by calling ``KafkaProducer/commitTransaction(timeout:)`` again.
+    /// A commit is running, or one was interrupted by a retriable error (a timeout) and must
+    /// be finished by calling ``KafkaProducer/commitTransaction(timeout:)`` again: it does not
+    /// go on by itself (librdkafka sends the commit to the coordinator only from a commit
+    /// call). Shutdown finishes it too.
     public static let committing = Self(name: "committing")
     /// An abort is running, or one was interrupted and must be finished.
     public static let aborting = Self(name: "aborting")

@@ -12,7 +12,11 @@
 ///                                          │                              │  └──┘ sendOffsets     │ requires abort
 ///                                          └──────── aborting ◀──abort────┴────── needsAbort ◀────┘
 /// any state ─fatal error (fenced, ...)─▶ fatal        any state ─shutdown─▶ shutDown
+/// inTransaction ─librdkafka refused a send: the transaction failed─▶ needsAbort
 /// ```
+/// Shutdown while a call runs waits for it (``shutdown()`` answers ``ShutdownAction/waitForCall(_:)``;
+/// no call may start meanwhile), then finishes what the call left: aborts a transaction that
+/// must be aborted, resumes a commit that timed out.
 /// One call at a time: librdkafka serialises its transaction calls and answers a second
 /// concurrent one with `_CONFLICT`; the machine refuses it first, saying which call is running.
 struct ProducerTransactionStateMachine {
@@ -50,6 +54,9 @@ struct ProducerTransactionStateMachine {
     }
 
     private(set) var state: State
+    /// Shutdown has begun and waits for the running call to end: no call may start, no send
+    /// is taken; the running call's answer still moves `state`, for shutdown to act on.
+    private(set) var shutdownWaits = false
 
     init(transactional: Bool) {
         state = transactional ? .uninitialized : .notTransactional
@@ -57,7 +64,7 @@ struct ProducerTransactionStateMachine {
 
     /// Whether sends are taken: only inside a transaction (the send path reads an atomic copy).
     var acceptsSends: Bool {
-        if case .inTransaction = state { return true }
+        if case .inTransaction = state, !shutdownWaits { return true }
         return false
     }
 
@@ -71,6 +78,9 @@ struct ProducerTransactionStateMachine {
     }
 
     mutating func start(_ operation: Operation) -> StartAction {
+        if shutdownWaits {
+            return .fail(KafkaError(code: .destroyed, message: "\(operation.rawValue): the producer is shutting down"))
+        }
         switch state {
         case .notTransactional:
             return .fail(Self.notTransactional(operation))
@@ -138,6 +148,21 @@ struct ProducerTransactionStateMachine {
     /// librdkafka answered `operation` (started by ``start(_:)``) with `error` (`nil`: done).
     /// Returns the error to throw, if any, with what the application must do next.
     mutating func finished(_ operation: Operation, error: KafkaError?) -> KafkaError? {
+        guard var result = settle(operation, error: error) else { return nil }
+        if shutdownWaits {
+            switch state {
+            case .needsAbort:
+                result.message += " (the producer is shutting down: its shutdown aborts the transaction)"
+            case .committing(inProgress: false):
+                result.message += " (the producer is shutting down: its shutdown resumes the commit)"
+            default:
+                break
+            }
+        }
+        return result
+    }
+
+    private mutating func settle(_ operation: Operation, error: KafkaError?) -> KafkaError? {
         switch state {
         case .shutDown:
             // Shutdown came meanwhile; the call's own answer still goes to its caller.
@@ -180,11 +205,12 @@ struct ProducerTransactionStateMachine {
                 state = .needsAbort(error)
                 return Self.abortNeeded(error)
             }
-            // Retriable (a timeout: the commit goes on in the background): only another
-            // commit may follow, and it resumes this one.
+            // Retriable (a timeout): librdkafka does not go on by itself — the records'
+            // flush stopped, and EndTxn is sent only by another commit, which resumes this one.
+            // Only another commit may follow.
             state = .committing(inProgress: false)
             var retry = error
-            retry.message += " (the commit goes on: call commitTransaction() again to finish it)"
+            retry.message += " (the commit did not finish and does not go on by itself: call commitTransaction() again to finish it)"
             return retry
         case .abort:
             guard let error else {
@@ -253,38 +279,70 @@ struct ProducerTransactionStateMachine {
         case none
         /// Abort the open transaction (it is the shutdown's: no call of the application runs).
         case abort
-        /// A transaction is open but cannot be aborted now, for this reason: it is left to the
+        /// Resume the commit that a retriable error (a timeout) interrupted: librdkafka sends
+        /// EndTxn only when a commit is called, so without this the transaction stays open
+        /// until the coordinator aborts it (`transaction.timeout.ms`).
+        case resumeCommit
+        /// This call of the application runs: wait for it to end (the caller is told through
+        /// ``shutdownWaits``), then ask ``shutdown()`` again — or ``shutdownGaveUpWaiting()``
+        /// when the shutdown's time ran out first.
+        case waitForCall(Operation)
+        /// A transaction is open but cannot be ended now, for this reason: it is left to the
         /// call that runs, or to the transaction coordinator (`transaction.timeout.ms`).
         case leave(KafkaError)
     }
 
-    /// Shutdown begins: from now on every transaction call fails with `destroyed`.
+    /// The call running now, if any.
+    private var runningCall: Operation? {
+        switch state {
+        case .initializing: .initTransactions
+        case .beginning: .beginTransaction
+        case .inTransaction(sendingOffsets: true): .sendOffsets
+        case .committing(inProgress: true): .commit
+        case .aborting(inProgress: true): .abort
+        default: nil
+        }
+    }
+
+    /// Shutdown begins: from now on every transaction call fails with `destroyed`. While a
+    /// call runs, shutdown waits for it (``ShutdownAction/waitForCall(_:)``) and asks again
+    /// once it ended; then it learns what to do with what the call left.
     mutating func shutdown() -> ShutdownAction {
+        switch state {
+        case .notTransactional, .shutDown:
+            return .none
+        default:
+            break
+        }
+        if let running = runningCall {
+            shutdownWaits = true
+            return .waitForCall(running)
+        }
+        shutdownWaits = false
         let previous = state
+        state = .shutDown
         switch previous {
-        case .notTransactional:
-            return .none
-        case .shutDown:
-            return .none
-        default:
-            state = .shutDown
-        }
-        switch previous {
-        case .inTransaction(sendingOffsets: false), .needsAbort, .aborting(inProgress: false):
+        case .inTransaction, .needsAbort, .aborting:
             return .abort
-        case .inTransaction(sendingOffsets: true):
-            return .leave(Self.leftOpen("sendOffsetsToTransaction() was running"))
-        case .beginning:
-            return .leave(Self.leftOpen("beginTransaction() was running"))
-        case .committing(inProgress: true):
-            return .leave(Self.leftOpen("commitTransaction() was running: it commits or fails on its own"))
-        case .committing(inProgress: false):
-            return .leave(Self.leftOpen("its commit began and did not finish (librdkafka cannot abort it): it completes in the background or the coordinator aborts it"))
-        case .aborting(inProgress: true):
-            return .leave(Self.leftOpen("abortTransaction() was running: it aborts it"))
+        case .committing:
+            return .resumeCommit
         default:
             return .none
         }
+    }
+
+    /// The shutdown's time ran out while it waited for a call: if the call still runs, the
+    /// transaction is left to it; if it ended just now, as ``shutdown()``.
+    mutating func shutdownGaveUpWaiting() -> ShutdownAction {
+        guard let running = runningCall else { return shutdown() }
+        shutdownWaits = false
+        state = .shutDown
+        let reason = switch running {
+        case .commit: "commitTransaction() was still running when the shutdown's time ran out: it commits or fails on its own"
+        case .abort: "abortTransaction() was still running when the shutdown's time ran out: it aborts it"
+        default: "\(running.rawValue) was still running when the shutdown's time ran out"
+        }
+        return .leave(Self.leftOpen(reason))
     }
 
     // MARK: Errors
@@ -312,8 +370,33 @@ struct ProducerTransactionStateMachine {
     }
 
     private static func leftOpen(_ reason: String) -> KafkaError {
-        KafkaError(code: .invalidState, message: "the open transaction was not aborted at shutdown: \(reason)")
+        KafkaError(code: .invalidState, message: "the open transaction was not ended at shutdown: \(reason)")
     }
+
+    // MARK: Sends librdkafka refused
+
+    /// librdkafka refused a send with `_STATE` (`librdkafka`: its error). Inside a
+    /// transaction that means librdkafka itself moved the transaction to an abortable error (a
+    /// record or request of it failed): the machine moves to `needsAbort`, so that every call
+    /// agrees, and the send is told to abort. Otherwise the send raced a commit or an abort.
+    mutating func librdkafkaRefusedSend(_ librdkafka: KafkaError, topic: String?) -> KafkaError {
+        // librdkafka names its state: "Producing not allowed in transactional state X". A send
+        // that raced a commit or abort sees a committing or aborting state there.
+        let text = librdkafka.message
+        let raced = text.contains("Commit") || (text.contains("Abort") && !text.contains("AbortableError"))
+        if case .inTransaction = state, !raced {
+            var cause = librdkafka
+            cause.requiresAbort = true
+            cause.isRetriable = false
+            cause.message = "librdkafka failed the transaction (a record or request of it failed): \(text)"
+            state = .needsAbort(cause)
+        }
+        var error = sendRefusal(topic: topic)
+        error.message += " (librdkafka: \(text))"
+        return error
+    }
+
+
 
     /// `cause`, which requires an abort, as a call other than abort is told of it.
     private static func mustAbort(_ cause: KafkaError, in operation: Operation?) -> KafkaError {

@@ -236,10 +236,10 @@ final class RDKafkaProducerCore: Sendable {
         var kafkaError = KafkaError(consuming: error)
         kafkaError.topic = topic
         if isTransactional, kafkaError.code == .invalidState {
-            // A send that raced a commit or abort: librdkafka refused it.
-            let librdkafka = kafkaError.message
-            kafkaError = transactions.sendRefusal(topic: topic)
-            kafkaError.message += " (librdkafka: \(librdkafka))"
+            // Inside a transaction, librdkafka failed it (a record or request of it failed: an
+            // abortable error); the machine moves to needsAbort and says to abort. Else the
+            // send raced a commit or abort.
+            kafkaError = transactions.librdkafkaRefusedSend(kafkaError, topic: topic)
         }
         kafkaError.message += KafkaError.topicNameReason(kafkaError.code, topic: topic)
         if kafkaError.code == .messageSizeTooLarge {
@@ -510,19 +510,22 @@ final class RDKafkaProducerCore: Sendable {
     var outputQueueLength: Int { Int(rd_kafka_outq_len(client.handle)) }
 
     /// Shuts down (see ``ProducerStateMachine``): refuses new sends and tells waiting ones,
-    /// aborts an open transaction (see ``RDKafkaProducerTransactions``), flushes for what is
-    /// left of `timeout`, purges what is left (each purged message gets a report saying so),
-    /// then waits for the poller to serve every report and stop. Blocking. Reports how many
-    /// messages were purged meanwhile and what became of an open transaction.
-    func stopBlocking(timeout: Duration) -> KafkaProducerShutdownReport {
+    /// ends an open transaction (see ``RDKafkaProducerTransactions``: waits for a running
+    /// transaction call, aborts, or resumes a commit that timed out) within
+    /// `transactionTimeout` (by default `timeout`), flushes for what is left of `timeout`,
+    /// purges what is left (each purged message gets a report saying so), then waits for the
+    /// poller to serve every report and stop. Blocking. Reports how many messages were purged
+    /// meanwhile and what became of an open transaction.
+    func stopBlocking(timeout: Duration, transactionTimeout: Duration? = nil) -> KafkaProducerShutdownReport {
         let purgedBefore = purgedCount.load(ordering: .relaxed)
         var report = KafkaProducerShutdownReport()
         if lifecycle.beginShutdown() {
             let clock = ContinuousClock()
             let start = clock.now
             if isTransactional {
-                let outcome = transactions.abortAtShutdownBlocking(client, timeout: timeout, logger: logger)
+                let outcome = transactions.endAtShutdownBlocking(client, timeout: transactionTimeout ?? timeout, logger: logger)
                 report.abortedTransaction = outcome.aborted
+                report.committedTransaction = outcome.committed
                 report.transactionError = outcome.error
             }
             let flushed = flushBlocking(timeout: max(.zero, timeout - (clock.now - start)))

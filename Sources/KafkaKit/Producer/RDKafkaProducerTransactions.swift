@@ -1,4 +1,5 @@
 import CLibrdkafka
+import Dispatch
 import Logging
 import Synchronization
 
@@ -19,6 +20,9 @@ final class RDKafkaProducerTransactions: Sendable {
     let transactionalID: String?
     private let machine: Mutex<ProducerTransactionStateMachine>
     private let accepting = Atomic<Bool>(false)
+    /// Signalled when a transaction call ends while shutdown waits for it
+    /// (``ProducerTransactionStateMachine/shutdownWaits``); only shutdown waits on it, once.
+    private let callEnded = DispatchSemaphore(value: 0)
 
     init(transactionalID: String?) {
         self.transactionalID = transactionalID
@@ -48,20 +52,35 @@ final class RDKafkaProducerTransactions: Sendable {
         update { $0.fatalErrorRaised(error) }
     }
 
+    /// librdkafka refused a send with `_STATE`: the error to throw (see
+    /// ``ProducerTransactionStateMachine/librdkafkaRefusedSend(_:topic:)``).
+    func librdkafkaRefusedSend(_ error: KafkaError, topic: String?) -> KafkaError {
+        update { $0.librdkafkaRefusedSend(error, topic: topic) }
+    }
+
     // MARK: Calls
 
     /// Runs `call` if the machine allows `operation` now, and returns the error to throw.
     private func perform(_ operation: Operation, _ call: () -> KafkaError?) -> KafkaError? {
         if case .fail(let error) = update({ $0.start(operation) }) { return error }
-        let error = call()
-        return update { $0.finished(operation, error: error) }
+        return finish(operation, error: call())
+    }
+
+    /// Reports a call's answer to the machine, and wakes a shutdown waiting for the call.
+    private func finish(_ operation: Operation, error: KafkaError?) -> KafkaError? {
+        let (result, shutdownWaits) = update { machine in
+            let result = machine.finished(operation, error: error)
+            return (result, machine.shutdownWaits)
+        }
+        if shutdownWaits { callEnded.signal() }
+        return result
     }
 
     /// The same, for a blocking librdkafka call: it runs on the blocking executor.
     private func perform(_ operation: Operation, blocking call: @escaping @Sendable () -> KafkaError?) async -> KafkaError? {
         if case .fail(let error) = update({ $0.start(operation) }) { return error }
         let error = await runBlocking(call)
-        return update { $0.finished(operation, error: error) }
+        return finish(operation, error: error)
     }
 
     func initTransactions(_ client: RDKafkaClient, timeout: Duration) async throws(KafkaError) {
@@ -115,34 +134,80 @@ final class RDKafkaProducerTransactions: Sendable {
     /// What became of a transaction open when shutdown began.
     struct ShutdownOutcome {
         var aborted = false
+        var committed = false
         var error: KafkaError? = nil
     }
 
-    /// Refuses every later transaction call and aborts an open transaction, waiting up to
-    /// `timeout` (blocking: shutdown runs on the blocking executor). Logs what it did, at info.
-    func abortAtShutdownBlocking(_ client: RDKafkaClient, timeout: Duration, logger: Logger) -> ShutdownOutcome {
-        let action = update { $0.shutdown() }
+    /// Refuses every later transaction call and ends an open transaction within `timeout`
+    /// (blocking: shutdown runs on the blocking executor): waits for a transaction call that
+    /// runs to end, then aborts a transaction that is open or must be aborted, and resumes a
+    /// commit that timed out (aborting it if it then requires an abort). Logs what it did, at
+    /// info.
+    func endAtShutdownBlocking(_ client: RDKafkaClient, timeout: Duration, logger: Logger) -> ShutdownOutcome {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        func timeLeft() -> Duration { max(.zero, deadline - clock.now) }
         var metadata: Logger.Metadata = [:]
         if let transactionalID { metadata[KafkaLogMetadataKey.transactionalID] = "\(transactionalID)" }
+
+        var action = update { $0.shutdown() }
+        if case .waitForCall = action {
+            // The call's end signals (see `finish`); no polling.
+            let left = timeLeft()
+            let ended = callEnded.wait(timeout: .now() + .milliseconds(Int(left.timeoutMilliseconds))) == .success
+            action = update { ended ? $0.shutdown() : $0.shutdownGaveUpWaiting() }
+        }
         switch action {
         case .none:
+            return ShutdownOutcome()
+        case .waitForCall:
+            // shutdown() asked again after the call ended: it never answers wait twice.
             return ShutdownOutcome()
         case .leave(let reason):
             metadata[KafkaLogMetadataKey.error] = "\(reason)"
             logger.info("Kafka producer shut down with a transaction open", metadata: metadata)
             return ShutdownOutcome(error: reason)
+        case .resumeCommit:
+            // librdkafka sends EndTxn only from a commit call: resume the one that timed out.
+            guard let failure = rd_kafka_commit_transaction(client.handle, timeLeft().timeoutMilliseconds) else {
+                logger.info("Kafka producer finished committing the transaction at shutdown", metadata: metadata)
+                return ShutdownOutcome(committed: true)
+            }
+            var error = KafkaError(consuming: failure)
+            guard error.requiresAbort, !ProducerTransactionStateMachine.endsTheProducer(error) else {
+                error.message = "finishing the commit of the transaction at shutdown failed (not committed; the coordinator "
+                    + "aborts it after transaction.timeout.ms unless its EndTxn reached it): \(error.message)"
+                metadata[KafkaLogMetadataKey.error] = "\(error)"
+                logger.info("Kafka producer could not finish committing the transaction at shutdown", metadata: metadata)
+                return ShutdownOutcome(error: error)
+            }
+            return abortBlocking(client, timeout: timeLeft(), logger: logger, metadata: metadata)
         case .abort:
-            // Aborting purges the transaction's queued and in-flight messages: each gets its report.
-            if let failure = rd_kafka_abort_transaction(client.handle, timeout.timeoutMilliseconds) {
-                var error = KafkaError(consuming: failure)
+            return abortBlocking(client, timeout: timeLeft(), logger: logger, metadata: metadata)
+        }
+    }
+
+    /// Aborts the open transaction at shutdown. Aborting purges the transaction's queued and
+    /// in-flight messages: each gets its report.
+    private func abortBlocking(_ client: RDKafkaClient, timeout: Duration, logger: Logger, metadata: Logger.Metadata) -> ShutdownOutcome {
+        var metadata = metadata
+        if let failure = rd_kafka_abort_transaction(client.handle, timeout.timeoutMilliseconds) {
+            var error = KafkaError(consuming: failure)
+            if error.code == .timedOut {
+                // The abort (EndTxn) may well have been sent: only its answer did not come in time.
+                error.message = "the abort of the open transaction at shutdown was not confirmed in time (if it did not "
+                    + "reach the coordinator, the coordinator aborts the transaction after transaction.timeout.ms): \(error.message)"
+                metadata[KafkaLogMetadataKey.error] = "\(error)"
+                logger.info("Kafka producer's abort of the open transaction at shutdown was not confirmed", metadata: metadata)
+            } else {
                 error.message = "aborting the open transaction at shutdown failed (the coordinator aborts it "
                     + "after transaction.timeout.ms): \(error.message)"
                 metadata[KafkaLogMetadataKey.error] = "\(error)"
                 logger.info("Kafka producer could not abort the open transaction at shutdown", metadata: metadata)
-                return ShutdownOutcome(error: error)
             }
-            logger.info("Kafka producer aborted the open transaction at shutdown", metadata: metadata)
-            return ShutdownOutcome(aborted: true)
+            return ShutdownOutcome(error: error)
         }
+        logger.info("Kafka producer aborted the open transaction at shutdown", metadata: metadata)
+        return ShutdownOutcome(aborted: true)
     }
 }
