@@ -4,7 +4,11 @@ extension KafkaAdminClient {
     /// Computes where a reset would move a group's committed offsets, changing nothing: the
     /// dry run of Kafka's `kafka-consumer-groups --reset-offsets`.
     ///
-    /// - Parameter partitions: The partitions to reset (their offsets are ignored).
+    /// - Parameters:
+    ///   - group: The consumer group.
+    ///   - partitions: The partitions to reset (their offsets are ignored).
+    ///   - target: Where to move each partition's committed offset.
+    ///   - timeout: How long to wait for each lookup.
     /// - Throws: ``KafkaError`` if a lookup fails, or for a shift of a partition with no
     ///   committed offset.
     public func planOffsetReset(group: String, partitions: [KafkaTopicPartition], to target: KafkaOffsetResetTarget, timeout: Duration = .seconds(30)) async throws -> KafkaOffsetResetPlan {

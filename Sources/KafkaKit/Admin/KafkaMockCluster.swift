@@ -36,7 +36,9 @@ public final class KafkaMockCluster: @unchecked Sendable {
 
     /// Starts a mock cluster of `brokers` brokers (IDs 1 to `brokers`).
     ///
-    /// - Parameter logger: Receives the cluster's own log lines (at `info` and below).
+    /// - Parameters:
+    ///   - brokers: How many brokers (1 to 1000).
+    ///   - logger: Receives the cluster's own log lines (at `info` and below).
     /// - Throws: ``KafkaError`` if `brokers` is not 1 or more, or the cluster cannot start
     ///   (no loopback listener, say).
     public init(brokers: Int = 1, logger: Logger = KafkaProducer.defaultLogger) throws {

@@ -3,7 +3,13 @@ extension KafkaProducer {
     /// timestamp — for tools that copy records (`kafka produce --json`). librdkafka copies key
     /// and value before returning.
     ///
-    /// - Parameter timestampMilliseconds: milliseconds since the epoch; `nil`: now.
+    /// - Parameters:
+    ///   - topic: The topic.
+    ///   - partition: The partition; `nil`: the partitioner picks one.
+    ///   - key: The key's bytes, borrowed for the call; `nil`: no key.
+    ///   - value: The value's bytes, borrowed for the call; `nil`: a tombstone.
+    ///   - timestampMilliseconds: milliseconds since the epoch; `nil`: now.
+    ///   - headers: The record's headers.
     /// - Throws: ``KafkaError`` when the record was not queued; a full local queue fails at
     ///   once with ``KafkaError/Code/queueFull``.
     public func trySend(
