@@ -57,8 +57,28 @@ public final class KafkaMockCluster: @unchecked Sendable {
     }
 
     deinit {
-        // Stops the cluster's thread and closes its listeners; the host client goes after it.
-        rd_kafka_mock_cluster_destroy(cluster)
+        // Stopping the cluster joins its thread: a blocking call, made where the client
+        // destroys are (the blocking executor). The host client, held by the closure, goes
+        // after it.
+        let handles = Handles(cluster: cluster, host: host)
+        if RDKafkaBlockingExecutor.isPoolThread {
+            handles.destroy()
+        } else {
+            RDKafkaBlockingExecutor.shared.submit { handles.destroy() }
+        }
+    }
+
+    /// What the destroy needs once the object is gone.
+    ///
+    /// `@unchecked Sendable`: handed to the one thread that destroys the cluster.
+    private struct Handles: @unchecked Sendable {
+        let cluster: OpaquePointer
+        let host: RDKafkaClient
+
+        func destroy() {
+            rd_kafka_mock_cluster_destroy(cluster)
+            withExtendedLifetime(host) {}
+        }
     }
 
     /// A client configuration for this cluster.
