@@ -150,7 +150,7 @@ struct Consume: AsyncParsableCommand {
             }
             configuration["auto.offset.reset"] = from == "end" ? "latest" : "earliest"
             if exitAtEnd { configuration["enable.partition.eof"] = "true" }
-            let consumer = try KafkaConsumer(configuration: configuration)
+            let consumer = try KafkaConsumer(configuration: configuration, logger: connection.logger)
             let written: Int
             do {
                 written = try await consume(consumer, stop: stop)
@@ -175,7 +175,7 @@ struct Consume: AsyncParsableCommand {
         } else {
             // Asked of an admin client: its failure names the cause (a certificate that failed
             // verification, a failed authentication), where the consumer's says "transport failure".
-            let metadata = try await KafkaAdminClient(configuration: connection.configuration()).metadata(topic: topic)
+            let metadata = try await KafkaAdminClient(configuration: connection.configuration(), logger: connection.logger).metadata(topic: topic)
             guard let found = metadata.topic(topic), found.error == nil, !found.partitions.isEmpty else {
                 throw CLIFailure.kafka("topic \(topic) does not exist")
             }

@@ -126,7 +126,7 @@ struct Produce: AsyncParsableCommand {
                 throw CLIFailure.configuration("-T writes a record once its delivery is reported: it cannot be used with delivery.report.only.error=true")
             }
             let reportsSuccess = configuration["delivery.report.only.error"] != "true"
-            let producer = try KafkaProducer(configuration: configuration) { event in
+            let producer = try KafkaProducer(configuration: configuration, logger: connection.logger) { event in
                 switch event {
                 case .deliveryReports(let reports):
                     teeOutput?.reported(reports)

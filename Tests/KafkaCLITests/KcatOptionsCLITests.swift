@@ -119,6 +119,11 @@ struct KcatOptionsCLITests {
         debugging.closeInput()
         let debug = try debugging.finish()
         #expect(debug.stderr.contains("debug kafka") && debug.stderr.contains("kafka.facility="), "\(debug.stderr.prefix(500))")
+        // consume and produce log the same way.
+        let produce = try CLI.run(["produce", "--brokers", "127.0.0.1:1", "--topic", "t", "-X", "message.timeout.ms=1000", "-v"], stdin: Data("a\n".utf8))
+        #expect(produce.status == 1 && produce.stderr.contains("kafka.facility=FAIL"), "\(produce.stderr)")
+        let consume = try CLI.run(["consume", "--brokers", "127.0.0.1:1", "--topic", "t", "-v"])
+        #expect(consume.status == 1 && consume.stderr.contains("kafka.facility=FAIL"), "\(consume.stderr)")
         let both = try CLI.run(unreachable + ["-q", "-v"])
         #expect(both.status == 64 && both.stderr.contains("either -q or -v"))
         let badDebug = try CLI.run(unreachable + ["-d", "nonsense"])
