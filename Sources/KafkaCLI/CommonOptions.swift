@@ -38,7 +38,7 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: "A connection from the configuration file.")
     var connection: String?
 
-    @Option(name: .long, help: "Bootstrap brokers, HOST:PORT[,...] (instead of --connection).")
+    @Option(name: [.customShort("b"), .long], help: "Bootstrap brokers, HOST:PORT[,...] (instead of --connection; kcat's -b).")
     var brokers: String?
 
     @Option(name: .customShort("X"), help: ArgumentHelp(

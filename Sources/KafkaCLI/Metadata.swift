@@ -14,7 +14,7 @@ struct Metadata: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
-    @Option(help: "Only this topic.") var topic: String?
+    @Option(name: [.customShort("t"), .long], help: "Only this topic.") var topic: String?
     @Flag(help: "JSON output (the same as --output json).") var json = false
 
     func validate() throws {

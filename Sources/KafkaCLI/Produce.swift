@@ -34,6 +34,17 @@ struct Produce: AsyncParsableCommand {
             acknowledged it, in input order: what was written was delivered; a failed record is \
             not written.
 
+            With -X transactional.id=ID the whole input is one transaction: begun before the \
+            first record, committed at the end of the input if every record read was delivered, \
+            else aborted — on SIGINT/SIGTERM, on an input that cannot be read to its end (a bad \
+            JSON line), or when a record is refused or not delivered (reading then stops). \
+            Consumers with isolation.level=read_committed see all of the input or none of it. \
+            The summary says which; the exit status is 0 only after a commit. With -T the records \
+            are written once the transaction committed (held in memory until then). The input \
+            must end within transaction.timeout.ms (librdkafka's default: 60 s; the broker's \
+            transaction.max.timeout.ms bounds it), or the coordinator aborts the transaction. A \
+            second signal exits at once and leaves the transaction to that timeout.
+
             SIGINT (Ctrl-C) or SIGTERM stops reading the input: the records already read are \
             still sent and awaited for up to --stop-timeout seconds; those still in flight then \
             are purged and count as failed. The summary is printed; the exit status is 0 if every \
@@ -113,8 +124,9 @@ struct Produce: AsyncParsableCommand {
         let stop = StopSignals()
         try await reportingFailures {
             let counts = DeliveryCounts()
-            let teeOutput = tee ? TeeOutput() : nil
             var configuration = try connection.configuration()
+            let transactional = configuration["transactional.id"] != nil
+            let teeOutput = tee ? TeeOutput(holdsUntilCommit: transactional) : nil
             configuration.queueFullPolicy = .wait(timeout: .seconds(60))
             if let compression { configuration["compression.codec"] = compression }
             // With delivery.report.only.error=true (set by the user: measured, it was not
@@ -131,6 +143,8 @@ struct Produce: AsyncParsableCommand {
                 case .deliveryReports(let reports):
                     teeOutput?.reported(reports)
                     counts.add(reports)
+                    // A record not delivered dooms the transaction: stop reading.
+                    if transactional, reports.contains(where: { !$0.isDelivered }) { stop.requestStop() }
                 case .error(let error): printError("kafka: \(error)")
                 case .statistics: break
                 }
@@ -139,11 +153,22 @@ struct Produce: AsyncParsableCommand {
                 let parts = header.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 return KafkaHeader(key: String(parts[0]), value: parts.count > 1 ? String(parts[1]) : "")
             }
+            var transaction = KafkaInputTransaction()
+            if transactional {
+                do {
+                    try await producer.initTransactions(timeout: .seconds(30))
+                    try producer.beginTransaction()
+                } catch {
+                    await producer.shutdown()
+                    throw CLIFailure.kafka("cannot begin the transaction of transactional.id: \(error)")
+                }
+            }
             let progress = Progress(label: "produce")
             let sender = RecordSender(
                 producer: producer, topic: topic, partition: partition, fixedKey: key.map { Array($0.utf8) },
                 fixedHeaders: fixedHeaders, emptyAsNull: emptyAsNull, tee: teeOutput, limit: count,
                 progress: progress, counts: counts, reportsSuccess: reportsSuccess)
+            if transactional { sender.stopsOnRefusal = stop }
             let input = InputOptions(
                 delimiter: try decoded(delimiter, "--delimiter") ?? [10],
                 keyDelimiter: try decoded(keyDelimiter, "--key-delimiter"),
@@ -155,8 +180,11 @@ struct Produce: AsyncParsableCommand {
             let stopDeadline = Mutex<ContinuousClock.Instant?>(nil)
             let stopTimeout = self.stopTimeout
             let purgeNoticed = Mutex(false)
+            // In a transaction, only while the records are sent and awaited: once it is being
+            // committed or aborted, librdkafka's own calls finish it.
+            let purgeable = Mutex(true)
             @Sendable func purgeInFlight() {
-                guard producer.outputQueueLength > 0 else { return }
+                guard purgeable.withLock({ $0 }), producer.outputQueueLength > 0 else { return }
                 if purgeNoticed.withLock({ noticed in defer { noticed = true }; return !noticed }) {
                     printError("kafka produce: purging the records still in flight after \(Self.seconds(stopTimeout)) s (each counts as failed)")
                 }
@@ -197,15 +225,71 @@ struct Produce: AsyncParsableCommand {
             } catch {
                 purgeInFlight()
             }
+            if transactional {
+                purgeable.withLock { $0 = false }
+                // Reports of records purged by the abort come while it runs.
+                var action = transaction.inputEnded(
+                    signal: stop.signal.map(StopSignals.name), readFailure: readFailure != nil, notSent: sender.notQueued,
+                    failed: counts.failed)
+                while action != .report {
+                    action = await Self.end(&transaction, action, producer: producer, stopDeadline: stopDeadline.withLock { $0 })
+                }
+                if transaction.isCommitted { teeOutput?.writeHeld() } else { teeOutput?.discardHeld() }
+            }
             // Returns once every report was served (and counted).
             await producer.shutdown()
             let failed = counts.failed + sender.notQueued
             let delivered = reportsSuccess ? counts.delivered : sent - counts.failed
             progress.finish(sent: sent, delivered: delivered, failed: failed)
             if let first = counts.firstError { printError("kafka: first delivery failure: \(first)") }
+            if transactional { Self.reportTransaction(transaction.state, sent: sent) }
             if teeOutput?.failed == true { printError("kafka produce: cannot write -T output to standard output") }
             if let readFailure { throw readFailure }
-            if failed > 0 || teeOutput?.failed == true { throw ExitCode(1) }
+            if failed > 0 || teeOutput?.failed == true || (transactional && !transaction.isCommitted) { throw ExitCode(1) }
+        }
+    }
+
+    /// Does `action` (a commit or an abort) and answers what the transaction says next. An
+    /// abort after a signal is bounded by what is left of --stop-timeout (at least 1 s).
+    static func end(
+        _ transaction: inout KafkaInputTransaction, _ action: KafkaInputTransaction.Action, producer: KafkaProducer,
+        stopDeadline: ContinuousClock.Instant?
+    ) async -> KafkaInputTransaction.Action {
+        switch action {
+        case .commit:
+            do {
+                try await producer.commitTransaction(timeout: .seconds(60))
+                transaction.committed()
+                return .report
+            } catch {
+                let kafkaError = error as? KafkaError
+                return transaction.commitFailed("\(error)", retriable: kafkaError?.isRetriable ?? false, fatal: kafkaError?.isFatal ?? false)
+            }
+        case .abort:
+            var timeout: Duration = .seconds(60)
+            if let stopDeadline { timeout = max(.seconds(1), stopDeadline - .now) }
+            do {
+                try await producer.abortTransaction(timeout: timeout)
+                transaction.aborted()
+            } catch {
+                transaction.abortFailed("\(error)")
+            }
+            return .report
+        case .report:
+            return .report
+        }
+    }
+
+    static func reportTransaction(_ state: KafkaInputTransaction.State, sent: Int) {
+        switch state {
+        case .committed:
+            printError("kafka produce: transaction committed: \(sent) records")
+        case .aborted(let reason):
+            printError("kafka produce: transaction aborted (\(reason)): none of the \(sent) records sent is committed")
+        case .unresolved(let reason):
+            printError("kafka produce: transaction neither committed nor aborted (\(reason)): the coordinator aborts it after transaction.timeout.ms")
+        case .open, .committing, .aborting:
+            printError("kafka produce: transaction left open")
         }
     }
 

@@ -56,9 +56,13 @@ final class RecordSender {
         reportsSuccess ? counts.delivered : max(0, sent - producer.outputQueueLength - counts.failed)
     }
 
+    /// Stopped at the first record librdkafka refuses (in a transaction, which is then doomed).
+    var stopsOnRefusal: StopSignals?
+
     /// A record librdkafka refused (the first 5 are shown).
     fileprivate func refused(_ error: KafkaError, count: Int) {
         if count <= 5 { printError("kafka: not queued: \(error)") }
+        stopsOnRefusal?.requestStop()
     }
 
     fileprivate func tick(sentHere: Int, notQueuedHere: Int) {

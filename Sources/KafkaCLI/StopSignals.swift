@@ -14,6 +14,8 @@ import Synchronization
 /// on the first signal and stays so.
 final class StopSignals: Sendable {
     private struct State {
+        /// Whether the stop actions ran (on a signal or ``requestStop()``).
+        var stopped = false
         var signal: Int32?
         var actions: [@Sendable () -> Void] = []
     }
@@ -56,17 +58,30 @@ final class StopSignals: Sendable {
     /// Runs `action` on the first signal (at once if one already came).
     func onStop(_ action: @escaping @Sendable () -> Void) {
         let now = state.withLock { s -> Bool in
-            if s.signal != nil { return true }
+            if s.stopped { return true }
             s.actions.append(action)
             return false
         }
         if now { action() }
     }
 
+    /// Stops as a signal would, without one (the command found it cannot go on): the stop
+    /// actions run, readers wake; ``signal`` stays nil, and a signal after it is the first.
+    func requestStop() {
+        let actions = state.withLock { s -> [@Sendable () -> Void] in
+            guard !s.stopped else { return [] }
+            s.stopped = true
+            defer { s.actions = [] }
+            return s.actions
+        }
+        wake(running: actions)
+    }
+
     private func received(_ signal: Int32) {
         let actions = state.withLock { s -> [@Sendable () -> Void]? in
             guard s.signal == nil else { return nil }
             s.signal = signal
+            s.stopped = true
             defer { s.actions = [] }
             return s.actions
         }
@@ -74,6 +89,10 @@ final class StopSignals: Sendable {
             printError("kafka: \(Self.name(signal)) again: exiting at once")
             Self.end(by: signal)
         }
+        wake(running: actions)
+    }
+
+    private func wake(running actions: [@Sendable () -> Void]) {
         requested.store(true, ordering: .releasing)
         var byte: UInt8 = 1
         _ = write(pipe.write, &byte, 1)

@@ -8,6 +8,10 @@ import Synchronization
 ///
 /// kcat writes each record as it hands it to librdkafka, before knowing its outcome, and
 /// without its delimiter; this writes the record with its delimiter, as it was read.
+///
+/// In a transaction (`transactional.id`) a delivered record is not yet visible to
+/// `read_committed` readers: the records are then held, in order, until ``writeHeld()`` (the
+/// transaction committed) or ``discardHeld()`` (it was aborted).
 final class TeeOutput: Sendable {
     private struct State {
         /// Records sent and not yet written or dropped, in input order, from `head`.
@@ -17,9 +21,16 @@ final class TeeOutput: Sendable {
         var outcomes: [KafkaProducerMessageID: Bool] = [:]
         var output = OutputBuffer(capacity: 1 << 16)
         var writeFailed = false
+        /// Delivered records waiting for the commit, when the output waits for one.
+        var held: [UInt8]?
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+
+    /// - Parameter holdsUntilCommit: whether delivered records wait for ``writeHeld()``.
+    init(holdsUntilCommit: Bool = false) {
+        state = Mutex(State(held: holdsUntilCommit ? [] : nil))
+    }
 
     deinit { state.withLock { $0.output.release() } }
 
@@ -43,7 +54,9 @@ final class TeeOutput: Sendable {
     /// Writes the records at the head whose outcome is known.
     private static func writeOut(_ s: inout State) {
         while s.head < s.pending.count, let delivered = s.outcomes.removeValue(forKey: s.pending[s.head].id) {
-            if delivered { s.output.append(s.pending[s.head].bytes) }
+            if delivered {
+                if s.held != nil { s.held!.append(contentsOf: s.pending[s.head].bytes) } else { s.output.append(s.pending[s.head].bytes) }
+            }
             s.pending[s.head].bytes = []
             s.head += 1
         }
@@ -55,6 +68,28 @@ final class TeeOutput: Sendable {
             s.output.truncate(to: 0)
         } else if s.output.flush() != nil {
             s.writeFailed = true
+        }
+    }
+
+    /// The transaction committed: writes the records held for it.
+    func writeHeld() {
+        state.withLock { s in
+            guard let held = s.held else { return }
+            s.held = nil
+            var start = 0
+            while !s.writeFailed, start < held.count {
+                let end = min(held.count, start + (1 << 16))
+                held[start..<end].withUnsafeBytes { s.output.append($0) }
+                if s.output.flush() != nil { s.writeFailed = true }
+                start = end
+            }
+        }
+    }
+
+    /// The transaction was aborted: the records held for it are not written.
+    func discardHeld() {
+        state.withLock { s in
+            if s.held != nil { s.held = [] }
         }
     }
 

@@ -271,6 +271,9 @@ final class RDKafkaProducerCore: Sendable {
         if !lifecycle.acceptsSends {
             return KafkaError(code: .destroyed, message: "the producer is shut down", topic: topic.name)
         }
+        if isTransactional, !transactions.acceptsSends {
+            return transactions.sendRefusal(topic: topic.name)
+        }
         // An empty value or key still needs an address: NULL would mean none.
         let payload = value.map { UnsafeMutableRawPointer(mutating: $0.baseAddress ?? UnsafeRawPointer(emptyBytes)) }
         let keyAddress = key.map { $0.baseAddress ?? UnsafeRawPointer(emptyBytes) }
@@ -279,6 +282,9 @@ final class RDKafkaProducerCore: Sendable {
             topic.handle, partition ?? RD_KAFKA_PARTITION_UA, flags, payload, value?.count ?? 0, keyAddress, key?.count ?? 0, opaque)
         guard result == -1 else { return nil }
         var kafkaError = KafkaError(rd_kafka_last_error(), topic: topic.name)
+        if isTransactional, kafkaError.code == .invalidState {
+            kafkaError = transactions.librdkafkaRefusedSend(kafkaError, topic: topic.name)
+        }
         if kafkaError.code == .messageSizeTooLarge {
             let size = (value?.count ?? 0) + (key?.count ?? 0)
             let limit = client.property("message.max.bytes").map { " (\($0))" } ?? ""
