@@ -192,7 +192,12 @@ struct Produce: AsyncParsableCommand {
             }
             stop.onStop {
                 stopDeadline.withLock { $0 = .now + .milliseconds(Int64(stopTimeout * 1000)) }
-                DispatchQueue.global().asyncAfter(deadline: .now() + stopTimeout) { purgeInFlight() }
+                DispatchQueue.global().asyncAfter(deadline: .now() + stopTimeout) {
+                    // Records read but not sent yet are dropped from now on: with the broker
+                    // gone, each would wait for room in the queue again.
+                    stop.abandon()
+                    purgeInFlight()
+                }
             }
             // A read failure still lets what was queued be delivered and counted.
             var readFailure: (any Error)?
@@ -202,7 +207,7 @@ struct Produce: AsyncParsableCommand {
                 for path in inputs where !stop.isStopRequested && readFailure == nil && !sender.reachedLimit {
                     do {
                         if path != "-" && !splitsFiles {
-                            try sender.sendWholeFile(path)
+                            try sender.sendWholeFile(path, stop: stop)
                         } else {
                             try await sender.sendRecords(from: path, input, stop: stop)
                         }
@@ -212,14 +217,15 @@ struct Produce: AsyncParsableCommand {
                 }
             }
             let sent = sender.sent
-            // librdkafka's queue length counts its pending events too: not a count of records.
-            if let signal = stop.signal, producer.outputQueueLength > 0 {
-                printError("kafka produce: \(StopSignals.name(signal)): stopped reading after \(sent) records; waiting up to \(Self.seconds(stopTimeout)) s for those in flight (again to abandon them)")
-            }
             // Every queued record is reported within message.timeout.ms; after a signal within
             // what is left of --stop-timeout, or it is purged (and reported as such).
             var bound: Duration = .seconds(86_400 * 7)
             if let deadline = stopDeadline.withLock({ $0 }) { bound = max(.zero, deadline - .now) }
+            // librdkafka's queue length counts its pending events too: not a count of records.
+            if let signal = stop.signal, producer.outputQueueLength > 0 {
+                let wait = bound > .zero ? "waiting up to \(String(format: "%.1f", Double(bound.components.seconds) + Double(bound.components.attoseconds) / 1e18)) s for those in flight (again to abandon them)" : "the stop timeout passed"
+                printError("kafka produce: \(StopSignals.name(signal)): stopped reading after \(sent) records; \(wait)")
+            }
             do {
                 try await producer.flush(timeout: bound)
             } catch {
@@ -238,7 +244,10 @@ struct Produce: AsyncParsableCommand {
             }
             // Returns once every report was served (and counted).
             await producer.shutdown()
-            let failed = counts.failed + sender.notQueued
+            if sender.abandoned > 0 {
+                printError("kafka produce: \(sender.abandoned) records read were not sent: the stop timeout passed (each counts as failed)")
+            }
+            let failed = counts.failed + sender.notQueued + sender.abandoned
             let delivered = reportsSuccess ? counts.delivered : sent - counts.failed
             progress.finish(sent: sent, delivered: delivered, failed: failed)
             if let first = counts.firstError { printError("kafka: first delivery failure: \(first)") }

@@ -28,6 +28,8 @@ final class RecordSender {
     /// Records queued, and records librdkafka refused (each reported on stderr, the first 5).
     private(set) var sent = 0
     private(set) var notQueued = 0
+    /// Records read but not sent because the stop's bound passed (``StopSignals/isAbandoned``).
+    private(set) var abandoned = 0
 
     init(
         producer: KafkaProducer, topic: String, partition: Int32?, fixedKey: [UInt8]?, fixedHeaders: [KafkaHeader],
@@ -71,8 +73,12 @@ final class RecordSender {
     }
 
     /// One record: the whole file.
-    func sendWholeFile(_ path: String) throws {
+    func sendWholeFile(_ path: String, stop: StopSignals) throws {
         let content = try Self.readWholeFile(path)
+        if stop.isAbandoned {
+            abandoned += 1
+            return
+        }
         do {
             let id = try withBytes(fixedKey?[...]) { key in
                 try content.withUnsafeBytes { value in
@@ -117,10 +123,11 @@ final class RecordSender {
         let reader = InputReader(fd: fd, path: path, stop: stop)
         // The key is split off by the splitter unless headers come first.
         var splitter = KafkaRecordSplitter(delimiter: options.delimiter, keyDelimiter: options.headerDelimiter == nil ? options.keyDelimiter : nil)
-        var records = RecordQueue(sender: self, options: options, inputName: name)
+        var records = RecordQueue(sender: self, options: options, inputName: name, stop: stop)
         defer {
             sent += records.sent
             notQueued += records.notQueued
+            abandoned += records.abandoned
         }
         for await chunk in reader.chunks {
             splitter.append(try chunk.get())
@@ -179,12 +186,14 @@ struct RecordQueue {
     let inputName: String
     let sender: RecordSender
     let topicHandle: KafkaProducerTopicHandle
+    let stop: StopSignals
     var parser = KafkaJSONRecordParser()
     var line = 0
     private(set) var sent = 0
     private(set) var notQueued = 0
+    private(set) var abandoned = 0
 
-    init(sender: RecordSender, options: InputOptions, inputName: String) {
+    init(sender: RecordSender, options: InputOptions, inputName: String, stop: StopSignals) {
         producer = sender.producer
         topic = sender.topic
         partition = sender.partition
@@ -198,6 +207,7 @@ struct RecordQueue {
         self.inputName = inputName
         self.sender = sender
         topicHandle = sender.topicHandle
+        self.stop = stop
     }
 
     var reachedLimit: Bool { sent >= limit }
@@ -210,15 +220,22 @@ struct RecordQueue {
     mutating func sendInPlace(_ splitter: inout KafkaRecordSplitter) {
         let producer = self.producer, partition = self.partition, handle = self.topicHandle
         let emptyAsNull = self.emptyAsNull, keyDelimiter = options.keyDelimiter, limit = self.limit, sender = self.sender
+        let stop = self.stop
         var sent = self.sent
         var notQueued = self.notQueued
+        var abandoned = self.abandoned
         defer {
             self.sent = sent
             self.notQueued = notQueued
+            self.abandoned = abandoned
         }
         withBytes(fixedKey) { fixedKey in
             splitter.forEachRecord { record in
                 guard sent < limit else { return false }
+                if stop.isAbandoned {
+                    abandoned += 1
+                    return true
+                }
                 var key = fixedKey
                 var value = record
                 if let keyDelimiter, let base = record.baseAddress,
@@ -296,6 +313,10 @@ struct RecordQueue {
 
     /// Hands the record over in place (waiting, on the command's thread, while the queue is full).
     mutating func send(_ record: PreparedRecord) {
+        if stop.isAbandoned {
+            abandoned += 1
+            return
+        }
         do {
             let id = try withBytes(record.key) { key in
                 try withBytes(record.value) { value in

@@ -21,7 +21,8 @@ final class StopSignals: Sendable {
     }
 
     private let state = Mutex(State())
-    private let requested = Atomic<Bool>(false)
+    /// Mirrors the state for the per-record checks: 0 running, 1 stopping, 2 abandoning.
+    private let phase = Atomic<UInt8>(0)
     private let pipe: (read: Int32, write: Int32)
     /// Kept alive for the life of the command; touched only on `queue`.
     private nonisolated(unsafe) let sources: [any DispatchSourceSignal]
@@ -47,7 +48,17 @@ final class StopSignals: Sendable {
     }
 
     /// Whether a signal asked to stop: cheap enough to ask once per record.
-    var isStopRequested: Bool { requested.load(ordering: .relaxed) }
+    var isStopRequested: Bool { phase.load(ordering: .relaxed) != 0 }
+
+    /// Whether the bound after the stop passed: what was read and not yet sent is dropped
+    /// (and counted), so that a sender waiting for room in a queue nobody drains ends.
+    var isAbandoned: Bool { phase.load(ordering: .relaxed) == 2 }
+
+    /// The bound after the stop passed (see ``isAbandoned``). Call before freeing the queue
+    /// (purging), so that a sender woken by the room sees it.
+    func abandon() {
+        phase.store(2, ordering: .sequentiallyConsistent)
+    }
 
     /// The signal that asked to stop, if one did.
     var signal: Int32? { state.withLock { $0.signal } }
@@ -93,7 +104,7 @@ final class StopSignals: Sendable {
     }
 
     private func wake(running actions: [@Sendable () -> Void]) {
-        requested.store(true, ordering: .releasing)
+        _ = phase.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing)
         var byte: UInt8 = 1
         _ = write(pipe.write, &byte, 1)
         for action in actions { action() }
