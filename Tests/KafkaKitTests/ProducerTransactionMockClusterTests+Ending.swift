@@ -1,7 +1,6 @@
 import CLibrdkafka
 import Foundation
 import KafkaKitTestSupport
-import Logging
 import Synchronization
 import Testing
 
@@ -18,22 +17,26 @@ extension ProducerTransactionMockClusterTests {
         cluster.requests().filter { $0.apiKey == MockCluster.ApiKey.endTxn }.count
     }
 
-    @Test("shutdown while a commit runs waits for it: a commit that succeeds is not purged from under it")
-    func shutdownWaitsForRunningCommit() async throws {
-        let cluster = MockCluster(brokers: 3)
-        cluster.createTopic("wait-commit", partitions: 1)
-        cluster.setLeader(topic: "wait-commit", partition: 0, broker: 2)
+    /// A transaction whose commit cannot finish yet: on 3 brokers, `topic`'s leader (broker 2;
+    /// the coordinator is broker 1) went down after the first record was delivered, with 20
+    /// more queued behind it. Requests are tracked from here on; the IDs are the 21 records'.
+    func transactionStuckBehindLeader(
+        topic: String, configure: (inout KafkaConfiguration) -> Void = { _ in }
+    ) async throws -> (cluster: MockCluster, producer: KafkaProducer, reports: ReportLog, ids: [KafkaProducerMessageID]) {
+        let cluster = mockCluster(brokers: 3, topic: topic, leaders: [2])
         let reports = ReportLog()
-        let producer = try KafkaProducer(configuration: transactional(cluster, coordinator: 1)) { event in
-            if case .deliveryReports(let batch) = event { reports.add(batch) }
-        }
-        try await producer.initTransactions()
-        try producer.beginTransaction()
-        var ids = [try await producer.send(KafkaProducerRecord(topic: "wait-commit", value: "first"))]
+        let producer = try await transactionalProducer(cluster, coordinator: 1, reports: reports, configure: configure)
+        var ids = [try await producer.send(KafkaProducerRecord(topic: topic, value: "first"))]
         try await producer.flush(timeout: .seconds(10))
         cluster.setBrokerDown(2)
-        for i in 0..<20 { ids.append(try await producer.send(KafkaProducerRecord(topic: "wait-commit", value: "\(i)"))) }
+        ids += try await send(producer, 0..<20, to: topic)
         cluster.startRequestTracking()
+        return (cluster, producer, reports, ids)
+    }
+
+    @Test("shutdown while a commit runs waits for it: a commit that succeeds is not purged from under it")
+    func shutdownWaitsForRunningCommit() async throws {
+        let (cluster, producer, reports, ids) = try await transactionStuckBehindLeader(topic: "wait-commit")
         let commit = Task { try await producer.commitTransaction(timeout: .seconds(30)) }
         try await waitFor(.committing, producer)
         let shutdown = Task { await producer.shutdownAndReport(timeout: .seconds(30)) }
@@ -51,22 +54,9 @@ extension ProducerTransactionMockClusterTests {
 
     @Test("shutdown while a commit runs that then requires an abort: shutdown aborts it (EndTxn sent)")
     func shutdownAbortsFailedRunningCommit() async throws {
-        let cluster = MockCluster(brokers: 3)
-        cluster.createTopic("fail-commit", partitions: 1)
-        cluster.setLeader(topic: "fail-commit", partition: 0, broker: 2)
-        let reports = ReportLog()
-        var configuration = transactional(cluster, coordinator: 1)
-        configuration["message.timeout.ms"] = "1500"  // the records fail while their leader is down
-        let producer = try KafkaProducer(configuration: configuration) { event in
-            if case .deliveryReports(let batch) = event { reports.add(batch) }
+        let (cluster, producer, reports, ids) = try await transactionStuckBehindLeader(topic: "fail-commit") {
+            $0["message.timeout.ms"] = "1500"  // the records fail while their leader is down
         }
-        try await producer.initTransactions()
-        try producer.beginTransaction()
-        var ids = [try await producer.send(KafkaProducerRecord(topic: "fail-commit", value: "first"))]
-        try await producer.flush(timeout: .seconds(10))
-        cluster.setBrokerDown(2)
-        for i in 0..<20 { ids.append(try await producer.send(KafkaProducerRecord(topic: "fail-commit", value: "\(i)"))) }
-        cluster.startRequestTracking()
         let commit = Task { () -> KafkaError? in
             do { try await producer.commitTransaction(timeout: .seconds(30)); return nil } catch let error as KafkaError { return error }
         }
@@ -84,21 +74,8 @@ extension ProducerTransactionMockClusterTests {
 
     @Test("a commit that timed out does not go on by itself; shutdown finishes it (EndTxn sent) and says so")
     func shutdownResumesTimedOutCommit() async throws {
-        let cluster = MockCluster(brokers: 3)
-        cluster.createTopic("resume", partitions: 1)
-        cluster.setLeader(topic: "resume", partition: 0, broker: 2)
-        let reports = ReportLog()
-        let producer = try KafkaProducer(configuration: transactional(cluster, coordinator: 1)) { event in
-            if case .deliveryReports(let batch) = event { reports.add(batch) }
-        }
-        try await producer.initTransactions()
-        try producer.beginTransaction()
-        var ids = [try await producer.send(KafkaProducerRecord(topic: "resume", value: "first"))]
-        try await producer.flush(timeout: .seconds(10))
-        cluster.setBrokerDown(2)
-        for i in 0..<20 { ids.append(try await producer.send(KafkaProducerRecord(topic: "resume", value: "\(i)"))) }
-        cluster.startRequestTracking()
-        let error = await #expect(throws: KafkaError.self) { try await producer.commitTransaction(timeout: .seconds(1)) }
+        let (cluster, producer, reports, ids) = try await transactionStuckBehindLeader(topic: "resume")
+        let error = await expectKafkaError { try await producer.commitTransaction(timeout: .seconds(1)) }
         #expect(error?.isRetriable == true)
         #expect(error?.message.contains("background") == false, "\(String(describing: error))")
         #expect(error?.message.contains("call commitTransaction() again") == true)
@@ -116,13 +93,10 @@ extension ProducerTransactionMockClusterTests {
 
     @Test("withTransaction out of commit attempts: not retriable, says to call commitTransaction(), which finishes it")
     func withTransactionOutOfAttempts() async throws {
-        let cluster = MockCluster(brokers: 3)
-        cluster.createTopic("attempts", partitions: 1)
-        cluster.setLeader(topic: "attempts", partition: 0, broker: 2)
-        let producer = try KafkaProducer(configuration: transactional(cluster, coordinator: 1))
-        try await producer.initTransactions()
+        let cluster = mockCluster(brokers: 3, topic: "attempts", leaders: [2])
+        let producer = try await transactionalProducer(cluster, coordinator: 1, until: .initialized)
         cluster.setBrokerDown(2)
-        let error = await #expect(throws: KafkaError.self) {
+        let error = await expectKafkaError {
             try await producer.withTransaction(timeout: .seconds(1)) {
                 _ = try await producer.send(KafkaProducerRecord(topic: "attempts", value: "x"))
             }
@@ -135,45 +109,30 @@ extension ProducerTransactionMockClusterTests {
         try await producer.commitTransaction()
         #expect(producer.transactionState == .ready)
         #expect(producer.deliveredCount == 1)
-        try await producer.withTransaction { _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "attempts", value: "y")) }
-        await producer.shutdown()
+        try await expectNextTransactionCommits(producer, topic: "attempts")
     }
 
     @Test("librdkafka failed the transaction (a record refused): the next send says to abort; state, begin and commit agree")
     func librdkafkaFailedTheTransaction() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("failed", partitions: 1)
-        let producer = try KafkaProducer(configuration: transactional(cluster))
-        try await producer.initTransactions()
-        try producer.beginTransaction()
+        let cluster = mockCluster(topic: "failed")
+        let producer = try await transactionalProducer(cluster)
         cluster.pushRequestErrors(apiKey: MockCluster.ApiKey.addPartitionsToTxn, [RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED.rawValue])
         await #expect(throws: KafkaError.self, "the record is refused") {
             try await producer.sendAndWait(KafkaProducerRecord(topic: "failed", value: "v"))
         }
-        let send = try #require(throws: KafkaError.self) { try producer.trySend(KafkaProducerRecord(topic: "failed", value: "w")) }
-        #expect(send.requiresAbort, "\(send)")
+        let send = try expectOnlyAbortAllowed(producer, topic: "failed")
         #expect(send.message.contains("the transaction failed and must be aborted: call abortTransaction()"), "\(send.message)")
         #expect(!send.message.contains("being committed or aborted"))
-        #expect(producer.transactionState == .needsAbort)
-        let begin = try #require(throws: KafkaError.self) { try producer.beginTransaction() }
-        #expect(begin.requiresAbort)
-        let commit = await #expect(throws: KafkaError.self) { try await producer.commitTransaction() }
+        let commit = await expectKafkaError { try await producer.commitTransaction() }
         #expect(commit?.requiresAbort == true)
-        try await producer.abortTransaction()
-        #expect(producer.transactionState == .ready)
-        try await producer.withTransaction { _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "failed", value: "ok")) }
-        await producer.shutdown()
+        try await expectAbortThenNextCommits(producer, topic: "failed")
     }
 
     @Test("withTransaction in a cancelled task: begins nothing; cancelled while the body ran: aborts instead of committing")
     func withTransactionCancelled() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("cancelled", partitions: 1)
+        let cluster = mockCluster(topic: "cancelled")
         let reports = ReportLog()
-        let producer = try KafkaProducer(configuration: transactional(cluster)) { event in
-            if case .deliveryReports(let batch) = event { reports.add(batch) }
-        }
-        try await producer.initTransactions()
+        let producer = try await transactionalProducer(cluster, until: .initialized, reports: reports)
         let ran = Atomic<Bool>(false)
         let before = Task {
             withUnsafeCurrentTask { $0?.cancel() }
@@ -196,8 +155,7 @@ extension ProducerTransactionMockClusterTests {
         }
         await #expect(throws: CancellationError.self) { try await during.value }
         #expect(producer.transactionState == .ready, "aborted, not committing")
-        try await producer.withTransaction { _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "cancelled", value: "ok")) }
-        await producer.shutdown()
+        try await expectNextTransactionCommits(producer, topic: "cancelled")
         let sent = ids.withLock { $0 }
         let theirs = reports.all.filter { sent.contains($0.id) }
         expectOneReportEach(sent, theirs)
@@ -205,15 +163,11 @@ extension ProducerTransactionMockClusterTests {
 
     @Test("a transactional producer dropped with a transaction open: the abort is sent and confirmed, and the log says so")
     func droppedAbortConfirmed() async throws {
-        let cluster = MockCluster(brokers: 2)
-        cluster.createTopic("dropped-abort", partitions: 1)
+        let cluster = mockCluster(brokers: 2, topic: "dropped-abort")
         let logs = CapturedLogs()
-        let logger = Logger(label: "test") { _ in CapturingLogHandler(logs) }
         do {
-            let producer = try KafkaProducer(configuration: transactional(cluster, coordinator: 1), logger: logger)
-            try await producer.initTransactions()
-            try producer.beginTransaction()
-            for i in 0..<10 { _ = try await producer.send(KafkaProducerRecord(topic: "dropped-abort", value: "\(i)")) }
+            let producer = try await transactionalProducer(cluster, coordinator: 1, logs: logs)
+            try await send(producer, 0..<10, to: "dropped-abort")
             try await producer.flush(timeout: .seconds(10))
             cluster.startRequestTracking()
         }

@@ -31,6 +31,93 @@ struct ProducerTransactionMockClusterTests {
         return configuration
     }
 
+    /// A mock cluster of `brokers` with `topic`; partition `p` is led by broker `leaders[p]`
+    /// where given.
+    func mockCluster(brokers: Int32 = 1, topic: String, partitions: Int32 = 1, leaders: [Int32] = []) -> MockCluster {
+        let cluster = MockCluster(brokers: brokers)
+        cluster.createTopic(topic, partitions: partitions)
+        for (partition, broker) in leaders.enumerated() { cluster.setLeader(topic: topic, partition: Int32(partition), broker: broker) }
+        return cluster
+    }
+
+    /// How far ``transactionalProducer(_:id:coordinator:until:reports:logs:configure:)`` takes
+    /// a new producer.
+    enum Stage { case created, initialized, inTransaction }
+
+    /// A transactional producer on `cluster` (see ``transactional(_:id:coordinator:)``), taken
+    /// to `stage`. With `reports` it is made with an event handler that gathers its delivery
+    /// reports there (else without one); with `logs` it logs there.
+    func transactionalProducer(
+        _ cluster: MockCluster, id: String = "txn-\(UUID().uuidString)", coordinator: Int32 = 1, until stage: Stage = .inTransaction,
+        reports: ReportLog? = nil, logs: CapturedLogs? = nil, configure: (inout KafkaConfiguration) -> Void = { _ in }
+    ) async throws -> KafkaProducer {
+        var configuration = transactional(cluster, id: id, coordinator: coordinator)
+        configure(&configuration)
+        let logger = logs.map { logs in Logger(label: "test") { _ in CapturingLogHandler(logs) } } ?? KafkaProducer.defaultLogger
+        let producer = if let reports {
+            try KafkaProducer(configuration: configuration, logger: logger) { event in
+                if case .deliveryReports(let batch) = event { reports.add(batch) }
+            }
+        } else {
+            try KafkaProducer(configuration: configuration, logger: logger)
+        }
+        if stage != .created { try await producer.initTransactions() }
+        if stage == .inTransaction { try producer.beginTransaction() }
+        return producer
+    }
+
+    /// Sends `record(i)` for each `i` in `range` (fire-and-forget) and returns their IDs.
+    @discardableResult
+    func send(_ producer: KafkaProducer, _ range: Range<Int>, _ record: (Int) -> KafkaProducerRecord) async throws -> [KafkaProducerMessageID] {
+        var ids: [KafkaProducerMessageID] = []
+        for i in range { ids.append(try await producer.send(record(i))) }
+        return ids
+    }
+
+    /// Sends the values "\(i)" for each `i` in `range` to `topic` and returns their IDs.
+    @discardableResult
+    func send(_ producer: KafkaProducer, _ range: Range<Int>, to topic: String) async throws -> [KafkaProducerMessageID] {
+        try await send(producer, range) { KafkaProducerRecord(topic: topic, value: "\($0)") }
+    }
+
+    /// Expects `call` to throw a ``KafkaError`` — with `code`, where given — and returns it.
+    @discardableResult
+    func expectKafkaError(
+        _ code: KafkaError.Code? = nil, sourceLocation: SourceLocation = #_sourceLocation, _ call: () async throws -> Void
+    ) async -> KafkaError? {
+        let error = await #expect(throws: KafkaError.self, sourceLocation: sourceLocation) { try await call() }
+        if let code { #expect(error?.code == code, "\(String(describing: error))", sourceLocation: sourceLocation) }
+        return error
+    }
+
+    /// A transaction that must be aborted: a send is refused saying so (first, as the call
+    /// that may find out), and the state and begin agree. Returns the refused send's error.
+    @discardableResult
+    func expectOnlyAbortAllowed(_ producer: KafkaProducer, topic: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> KafkaError {
+        let send = try #require(throws: KafkaError.self, sourceLocation: sourceLocation) {
+            try producer.trySend(KafkaProducerRecord(topic: topic, value: "refused"))
+        }
+        #expect(send.requiresAbort, "\(send)", sourceLocation: sourceLocation)
+        #expect(producer.transactionState == .needsAbort, sourceLocation: sourceLocation)
+        let begin = try #require(throws: KafkaError.self, sourceLocation: sourceLocation) { try producer.beginTransaction() }
+        #expect(begin.requiresAbort, "\(begin)", sourceLocation: sourceLocation)
+        #expect(begin.message.contains("call abortTransaction()"), "\(begin.message)", sourceLocation: sourceLocation)
+        return send
+    }
+
+    /// The open transaction aborts, and the producer goes on (see ``expectNextTransactionCommits(_:topic:)``).
+    func expectAbortThenNextCommits(_ producer: KafkaProducer, topic: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try await producer.abortTransaction()
+        #expect(producer.transactionState == .ready, sourceLocation: sourceLocation)
+        try await expectNextTransactionCommits(producer, topic: topic)
+    }
+
+    /// The producer goes on: a transaction with one record awaited commits; then it shuts down.
+    func expectNextTransactionCommits(_ producer: KafkaProducer, topic: String) async throws {
+        try await producer.withTransaction { _ = try await producer.sendAndWait(KafkaProducerRecord(topic: topic, value: "next")) }
+        await producer.shutdown()
+    }
+
     /// Waits until `producer` reaches `state` (a concurrent call has started), for at most 10 s.
     func waitFor(_ state: KafkaTransactionState, _ producer: KafkaProducer) async throws {
         for _ in 0..<10_000 {
@@ -51,12 +138,9 @@ struct ProducerTransactionMockClusterTests {
 
     @Test("a committed transaction: every record delivered once and in the log; begin, commit, begin again")
     func commit() async throws {
-        let cluster = MockCluster(brokers: 3)
-        cluster.createTopic("commit", partitions: 3)
+        let cluster = mockCluster(brokers: 3, topic: "commit", partitions: 3)
         let reports = ReportLog()
-        let producer = try KafkaProducer(configuration: transactional(cluster)) { event in
-            if case .deliveryReports(let batch) = event { reports.add(batch) }
-        }
+        let producer = try await transactionalProducer(cluster, until: .created, reports: reports)
         #expect(producer.transactionState == .uninitialized)
         try await producer.initTransactions()
         #expect(producer.transactionState == .ready)
@@ -64,7 +148,7 @@ struct ProducerTransactionMockClusterTests {
         for round in 0..<3 {
             try producer.beginTransaction()
             #expect(producer.transactionState == .inTransaction)
-            for i in 0..<100 { ids.append(try await producer.send(KafkaProducerRecord(topic: "commit", key: "k\(i)", value: "\(round)-\(i)"))) }
+            ids += try await send(producer, 0..<100) { KafkaProducerRecord(topic: "commit", key: "k\($0)", value: "\(round)-\($0)") }
             try await producer.commitTransaction()
             #expect(producer.transactionState == .ready)
             // The commit flushed the transaction: every report is in.
@@ -79,9 +163,8 @@ struct ProducerTransactionMockClusterTests {
 
     @Test("misuse on a transactional producer is a clear error from KafkaKit, before librdkafka")
     func misuse() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("misuse", partitions: 1)
-        let producer = try KafkaProducer(configuration: transactional(cluster))
+        let cluster = mockCluster(topic: "misuse")
+        let producer = try await transactionalProducer(cluster, until: .created)
         let record = KafkaProducerRecord(topic: "misuse", value: "x")
 
         let early = try #require(throws: KafkaError.self) { try producer.trySend(record) }
@@ -89,19 +172,17 @@ struct ProducerTransactionMockClusterTests {
         #expect(early.topic == "misuse")
         #expect(early.message.contains("sends only inside a transaction"))
         #expect(producer.outputQueueLength == 0, "nothing was queued")
-        await #expect(throws: KafkaError.self) { try await producer.sendAndWait(record) }
-        #expect(throws: KafkaError.self) { try producer.beginTransaction() }
-        await #expect(throws: KafkaError.self) { try await producer.commitTransaction() }
+        await expectKafkaError { _ = try await producer.sendAndWait(record) }
+        await expectKafkaError { try producer.beginTransaction() }
+        await expectKafkaError { try await producer.commitTransaction() }
 
         try await producer.initTransactions()
-        let twice = await #expect(throws: KafkaError.self) { try await producer.initTransactions() }
-        #expect(twice?.code == .invalidState)
+        await expectKafkaError(.invalidState) { try await producer.initTransactions() }
         let send = try #require(throws: KafkaError.self) { _ = try producer.trySend(record) { _ in } }
         #expect(send.message.contains("call beginTransaction() first"))
-        let commit = await #expect(throws: KafkaError.self) { try await producer.commitTransaction() }
+        let commit = await expectKafkaError { try await producer.commitTransaction() }
         #expect(commit?.message == "commitTransaction(): no transaction is open: call beginTransaction() first")
-        let abort = await #expect(throws: KafkaError.self) { try await producer.abortTransaction() }
-        #expect(abort?.code == .invalidState)
+        await expectKafkaError(.invalidState) { try await producer.abortTransaction() }
 
         try producer.beginTransaction()
         let begin = try #require(throws: KafkaError.self) { try producer.beginTransaction() }
@@ -113,24 +194,21 @@ struct ProducerTransactionMockClusterTests {
 
         await producer.shutdown()
         #expect(producer.transactionState == .shutDown)
-        #expect(throws: KafkaError.self) { try producer.beginTransaction() }
-        let after = await #expect(throws: KafkaError.self) { try await producer.commitTransaction() }
-        #expect(after?.code == .destroyed)
+        await expectKafkaError { try producer.beginTransaction() }
+        await expectKafkaError(.destroyed) { try await producer.commitTransaction() }
         #expect((try? producer.trySend(record)) == nil)
     }
 
     @Test("a producer without transactional.id refuses transaction calls and sends as before")
     func notTransactional() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("plain", partitions: 1)
+        let cluster = mockCluster(topic: "plain")
         let producer = try KafkaProducer(configuration: cluster.configuration())
         #expect(producer.transactionState == .notTransactional)
-        let initError = await #expect(throws: KafkaError.self) { try await producer.initTransactions() }
-        #expect(initError?.code == .notConfigured)
+        let initError = await expectKafkaError(.notConfigured) { try await producer.initTransactions() }
         #expect(initError?.property == "transactional.id")
-        #expect(throws: KafkaError.self) { try producer.beginTransaction() }
-        await #expect(throws: KafkaError.self) { try await producer.commitTransaction() }
-        await #expect(throws: KafkaError.self) { try await producer.abortTransaction() }
+        await expectKafkaError { try producer.beginTransaction() }
+        await expectKafkaError { try await producer.commitTransaction() }
+        await expectKafkaError { try await producer.abortTransaction() }
         let report = try await producer.sendAndWait(KafkaProducerRecord(topic: "plain", value: "v"))
         #expect(report.isDelivered)
         #expect(await producer.shutdownAndReport() == KafkaProducerShutdownReport())
@@ -138,22 +216,17 @@ struct ProducerTransactionMockClusterTests {
 
     @Test("two concurrent commits: one commits, the other is told a commit is running")
     func concurrentCommits() async throws {
-        let cluster = MockCluster(brokers: 3)
-        cluster.createTopic("concurrent", partitions: 1)
-        let producer = try KafkaProducer(configuration: transactional(cluster, coordinator: 1))
-        try await producer.initTransactions()
-        try producer.beginTransaction()
-        for i in 0..<10 { _ = try await producer.send(KafkaProducerRecord(topic: "concurrent", value: "\(i)")) }
+        let cluster = mockCluster(brokers: 3, topic: "concurrent")
+        let producer = try await transactionalProducer(cluster, coordinator: 1)
+        try await send(producer, 0..<10, to: "concurrent")
         // The coordinator answers the commit's EndTxn after a second: the second call comes
         // while the first runs.
         cluster.pushBrokerRequestErrors(broker: 1, apiKey: MockCluster.ApiKey.endTxn, code: 0, rttMilliseconds: 1000)
         let first = Task { try await producer.commitTransaction() }
         try await waitFor(.committing, producer)
-        let second = await #expect(throws: KafkaError.self) { try await producer.commitTransaction() }
-        #expect(second?.code == .conflict)
+        let second = await expectKafkaError(.conflict) { try await producer.commitTransaction() }
         #expect(second?.message.contains("commitTransaction() is still running") == true)
-        let abort = await #expect(throws: KafkaError.self) { try await producer.abortTransaction() }
-        #expect(abort?.code == .conflict)
+        await expectKafkaError(.conflict) { try await producer.abortTransaction() }
         let send = try #require(throws: KafkaError.self) { try producer.trySend(KafkaProducerRecord(topic: "concurrent", value: "late")) }
         #expect(send.message.contains("being committed"))
         try await first.value
@@ -164,26 +237,18 @@ struct ProducerTransactionMockClusterTests {
 
     @Test("shutdown with a transaction open aborts it, says so, logs it at info, and every message gets one report")
     func shutdownAborts() async throws {
-        let cluster = MockCluster(brokers: 3)
-        cluster.createTopic("open", partitions: 2)
         // The records' leader is down: they stay queued until the abort purges them. The
         // coordinator (broker 1) is up.
-        cluster.setLeader(topic: "open", partition: 0, broker: 2)
-        cluster.setLeader(topic: "open", partition: 1, broker: 3)
+        let cluster = mockCluster(brokers: 3, topic: "open", partitions: 2, leaders: [2, 3])
         let logs = CapturedLogs()
-        let logger = Logger(label: "test") { _ in CapturingLogHandler(logs) }
         let reports = ReportLog()
-        let producer = try KafkaProducer(configuration: transactional(cluster, coordinator: 1), logger: logger) { event in
-            if case .deliveryReports(let batch) = event { reports.add(batch) }
-        }
-        try await producer.initTransactions()
-        try producer.beginTransaction()
-        var ids: [KafkaProducerMessageID] = []
-        for i in 0..<50 { ids.append(try await producer.send(KafkaProducerRecord(topic: "open", partition: Int32(i % 2), value: "\(i)"))) }
+        let producer = try await transactionalProducer(cluster, coordinator: 1, reports: reports, logs: logs)
+        let record = { (i: Int) in KafkaProducerRecord(topic: "open", partition: Int32(i % 2), value: "\(i)") }
+        var ids = try await send(producer, 0..<50, record)
         try await producer.flush(timeout: .seconds(10))  // the first 50 are delivered, yet uncommitted
         cluster.setBrokerDown(2)
         cluster.setBrokerDown(3)
-        for i in 50..<200 { ids.append(try await producer.send(KafkaProducerRecord(topic: "open", partition: Int32(i % 2), value: "\(i)"))) }
+        ids += try await send(producer, 50..<200, record)
 
         let report = await producer.shutdownAndReport(timeout: .seconds(20))
         #expect(report.abortedTransaction)
@@ -201,18 +266,11 @@ struct ProducerTransactionMockClusterTests {
 
     @Test("run() ending with a transaction open aborts it and logs that it did")
     func runAborts() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("run", partitions: 1)
+        let cluster = mockCluster(topic: "run")
         let logs = CapturedLogs()
-        let logger = Logger(label: "test") { _ in CapturingLogHandler(logs) }
         let reports = ReportLog()
-        let producer = try KafkaProducer(configuration: transactional(cluster), logger: logger) { event in
-            if case .deliveryReports(let batch) = event { reports.add(batch) }
-        }
-        try await producer.initTransactions()
-        try producer.beginTransaction()
-        var ids: [KafkaProducerMessageID] = []
-        for i in 0..<20 { ids.append(try await producer.send(KafkaProducerRecord(topic: "run", value: "\(i)"))) }
+        let producer = try await transactionalProducer(cluster, reports: reports, logs: logs)
+        let ids = try await send(producer, 0..<20, to: "run")
         let running = Task { try await producer.run() }
         running.cancel()  // run() waits for graceful shutdown or cancellation
         try await withDeadline(seconds: 30) { try await running.value }
@@ -223,23 +281,16 @@ struct ProducerTransactionMockClusterTests {
 
     @Test("a transactional producer dropped with a transaction open: every message still gets one report")
     func droppedWithTransactionOpen() async throws {
-        let cluster = MockCluster(brokers: 2)
-        cluster.createTopic("dropped", partitions: 1)
-        cluster.setLeader(topic: "dropped", partition: 0, broker: 2)
+        let cluster = mockCluster(brokers: 2, topic: "dropped", leaders: [2])
         let logs = CapturedLogs()
-        let logger = Logger(label: "test") { _ in CapturingLogHandler(logs) }
         let reports = ReportLog()
         var ids: [KafkaProducerMessageID] = []
         do {
-            let producer = try KafkaProducer(configuration: transactional(cluster, coordinator: 1), logger: logger) { event in
-                if case .deliveryReports(let batch) = event { reports.add(batch) }
-            }
-            try await producer.initTransactions()
-            try producer.beginTransaction()
-            for i in 0..<10 { ids.append(try await producer.send(KafkaProducerRecord(topic: "dropped", value: "\(i)"))) }
+            let producer = try await transactionalProducer(cluster, coordinator: 1, reports: reports, logs: logs)
+            ids += try await send(producer, 0..<10, to: "dropped")
             try await producer.flush(timeout: .seconds(10))
             cluster.setBrokerDown(2)
-            for i in 10..<40 { ids.append(try await producer.send(KafkaProducerRecord(topic: "dropped", value: "\(i)"))) }
+            ids += try await send(producer, 10..<40, to: "dropped")
         }
         try await withDeadline(seconds: 30) {
             while reports.count < 40 { try await Task.sleep(for: .milliseconds(10)) }
@@ -256,30 +307,26 @@ struct ProducerTransactionMockClusterTests {
     @Test("a body that throws aborts the transaction and rethrows; a body that returns commits")
     func withTransaction() async throws {
         struct BodyFailed: Error {}
-        let cluster = MockCluster()
-        cluster.createTopic("scoped", partitions: 1)
+        let cluster = mockCluster(topic: "scoped")
         let reports = ReportLog()
-        let producer = try KafkaProducer(configuration: transactional(cluster)) { event in
-            if case .deliveryReports(let batch) = event { reports.add(batch) }
-        }
-        try await producer.initTransactions()
+        let producer = try await transactionalProducer(cluster, until: .initialized, reports: reports)
         var ids: [KafkaProducerMessageID] = []
         await #expect(throws: BodyFailed.self) {
             try await producer.withTransaction {
-                for i in 0..<30 { ids.append(try await producer.send(KafkaProducerRecord(topic: "scoped", value: "aborted-\(i)"))) }
+                ids += try await send(producer, 0..<30) { KafkaProducerRecord(topic: "scoped", value: "aborted-\($0)") }
                 throw BodyFailed()
             }
         }
         #expect(producer.transactionState == .ready)
         let value = try await producer.withTransaction {
-            for i in 0..<30 { ids.append(try await producer.send(KafkaProducerRecord(topic: "scoped", value: "committed-\(i)"))) }
+            ids += try await send(producer, 0..<30) { KafkaProducerRecord(topic: "scoped", value: "committed-\($0)") }
             return 42
         }
         #expect(value == 42)
         #expect(producer.transactionState == .ready)
         // Misuse inside: a nested transaction is refused, and the outer one aborted.
-        await #expect(throws: KafkaError.self) {
-            try await producer.withTransaction { try await producer.withTransaction { 1 } }
+        await expectKafkaError {
+            _ = try await producer.withTransaction { try await producer.withTransaction { 1 } }
         }
         #expect(producer.transactionState == .ready)
         await producer.shutdown()
@@ -290,21 +337,15 @@ struct ProducerTransactionMockClusterTests {
 
     @Test("the coordinator moved mid-transaction: the commit follows it to the new broker")
     func coordinatorMoved() async throws {
-        let cluster = MockCluster(brokers: 3)
-        cluster.createTopic("moved", partitions: 3)
+        let cluster = mockCluster(brokers: 3, topic: "moved", partitions: 3)
         let id = "moved-\(UUID().uuidString)"
         let reports = ReportLog()
-        let producer = try KafkaProducer(configuration: transactional(cluster, id: id, coordinator: 1)) { event in
-            if case .deliveryReports(let batch) = event { reports.add(batch) }
-        }
-        try await producer.initTransactions()
-        try producer.beginTransaction()
-        var ids: [KafkaProducerMessageID] = []
-        for i in 0..<100 { ids.append(try await producer.send(KafkaProducerRecord(topic: "moved", value: "a\(i)"))) }
+        let producer = try await transactionalProducer(cluster, id: id, coordinator: 1, reports: reports)
+        var ids = try await send(producer, 0..<100) { KafkaProducerRecord(topic: "moved", value: "a\($0)") }
         try await producer.flush(timeout: .seconds(10))
         cluster.startRequestTracking()
         cluster.setTransactionCoordinator(transactionalID: id, broker: 2)
-        for i in 0..<100 { ids.append(try await producer.send(KafkaProducerRecord(topic: "moved", value: "b\(i)"))) }
+        ids += try await send(producer, 0..<100) { KafkaProducerRecord(topic: "moved", value: "b\($0)") }
         try await producer.commitTransaction()
         #expect(producer.transactionState == .ready)
         let endTxn = cluster.requests().filter { $0.apiKey == MockCluster.ApiKey.endTxn }
@@ -312,19 +353,14 @@ struct ProducerTransactionMockClusterTests {
         expectOneReportEach(ids, reports.all)
         #expect(reports.all.allSatisfy { $0.isDelivered })
         // The next transaction works with the new coordinator.
-        try await producer.withTransaction { _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "moved", value: "c")) }
-        await producer.shutdown()
+        try await expectNextTransactionCommits(producer, topic: "moved")
     }
 
     @Test("the coordinator down during a commit: the commit waits and completes once it is back")
     func coordinatorDownDuringCommit() async throws {
-        let cluster = MockCluster(brokers: 3)
-        cluster.createTopic("down", partitions: 1)
-        cluster.setLeader(topic: "down", partition: 0, broker: 2)
-        let producer = try KafkaProducer(configuration: transactional(cluster, coordinator: 1))
-        try await producer.initTransactions()
-        try producer.beginTransaction()
-        for i in 0..<50 { _ = try await producer.send(KafkaProducerRecord(topic: "down", value: "\(i)")) }
+        let cluster = mockCluster(brokers: 3, topic: "down", leaders: [2])
+        let producer = try await transactionalProducer(cluster, coordinator: 1)
+        try await send(producer, 0..<50, to: "down")
         cluster.setBrokerDown(1)
         let commit = Task { try await producer.commitTransaction(timeout: .seconds(30)) }
         try await waitFor(.committing, producer)
@@ -338,22 +374,17 @@ struct ProducerTransactionMockClusterTests {
 
     @Test("brokers down past the commit's timeout: a retriable error, and the retried commit completes")
     func commitTimesOutThenRetried() async throws {
-        let cluster = MockCluster(brokers: 3)
-        cluster.createTopic("retry", partitions: 1)
-        cluster.setLeader(topic: "retry", partition: 0, broker: 2)
-        let producer = try KafkaProducer(configuration: transactional(cluster, coordinator: 1))
-        try await producer.initTransactions()
-        try producer.beginTransaction()
+        let cluster = mockCluster(brokers: 3, topic: "retry", leaders: [2])
+        let producer = try await transactionalProducer(cluster, coordinator: 1)
         _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "retry", value: "first"))
         cluster.setBrokerDown(2)
-        for i in 0..<20 { _ = try await producer.send(KafkaProducerRecord(topic: "retry", value: "\(i)")) }
-        let error = await #expect(throws: KafkaError.self) { try await producer.commitTransaction(timeout: .seconds(1)) }
+        try await send(producer, 0..<20, to: "retry")
+        let error = await expectKafkaError { try await producer.commitTransaction(timeout: .seconds(1)) }
         #expect(error?.isRetriable == true, "\(String(describing: error))")
         #expect(error?.requiresAbort == false)
         #expect(producer.transactionState == .committing)
         // Only another commit may follow a commit that began.
-        let abort = await #expect(throws: KafkaError.self) { try await producer.abortTransaction() }
-        #expect(abort?.code == .invalidState)
+        await expectKafkaError(.invalidState) { try await producer.abortTransaction() }
         cluster.setBrokerUp(2)
         try await producer.commitTransaction()
         #expect(producer.transactionState == .ready)
@@ -363,10 +394,8 @@ struct ProducerTransactionMockClusterTests {
 
     @Test("EndTxn failing retriably inside librdkafka is retried there: the commit succeeds")
     func endTxnErrorsRetried() async throws {
-        let cluster = MockCluster(brokers: 3)
-        cluster.createTopic("endtxn", partitions: 1)
-        let producer = try KafkaProducer(configuration: transactional(cluster, coordinator: 1))
-        try await producer.initTransactions()
+        let cluster = mockCluster(brokers: 3, topic: "endtxn")
+        let producer = try await transactionalProducer(cluster, coordinator: 1, until: .initialized)
         try await producer.withTransaction {
             _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "endtxn", value: "v"))
             cluster.pushRequestErrors(apiKey: MockCluster.ApiKey.endTxn, [
@@ -380,42 +409,27 @@ struct ProducerTransactionMockClusterTests {
 
     @Test("an error that requires abort: commit says so, only abort is allowed, then transactions go on")
     func requiresAbort() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("abortable", partitions: 1)
-        let producer = try KafkaProducer(configuration: transactional(cluster))
-        try await producer.initTransactions()
-        try producer.beginTransaction()
+        let cluster = mockCluster(topic: "abortable")
+        let producer = try await transactionalProducer(cluster)
         cluster.pushRequestErrors(apiKey: MockCluster.ApiKey.addPartitionsToTxn, [RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED.rawValue])
         _ = try? await producer.sendAndWait(KafkaProducerRecord(topic: "abortable", value: "v"))
-        let commit = await #expect(throws: KafkaError.self) { try await producer.commitTransaction() }
+        let commit = await expectKafkaError { try await producer.commitTransaction() }
         #expect(commit?.requiresAbort == true, "\(String(describing: commit))")
         #expect(commit?.isFatal == false)
-        #expect(producer.transactionState == .needsAbort)
-        let begin = try #require(throws: KafkaError.self) { try producer.beginTransaction() }
-        #expect(begin.requiresAbort)
-        #expect(begin.message.contains("call abortTransaction()"))
-        let send = try #require(throws: KafkaError.self) { try producer.trySend(KafkaProducerRecord(topic: "abortable", value: "w")) }
-        #expect(send.requiresAbort)
-        try await producer.abortTransaction()
-        #expect(producer.transactionState == .ready)
-        try await producer.withTransaction { _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "abortable", value: "ok")) }
-        await producer.shutdown()
+        try expectOnlyAbortAllowed(producer, topic: "abortable")
+        try await expectAbortThenNextCommits(producer, topic: "abortable")
     }
 
     @Test("withTransaction: a commit that requires abort is aborted and thrown; the producer goes on")
     func withTransactionAbortsOnCommitError() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("scoped-abort", partitions: 1)
+        let cluster = mockCluster(topic: "scoped-abort")
         let reports = ReportLog()
-        let producer = try KafkaProducer(configuration: transactional(cluster)) { event in
-            if case .deliveryReports(let batch) = event { reports.add(batch) }
-        }
-        try await producer.initTransactions()
+        let producer = try await transactionalProducer(cluster, until: .initialized, reports: reports)
         var ids: [KafkaProducerMessageID] = []
-        let error = await #expect(throws: KafkaError.self) {
+        let error = await expectKafkaError {
             try await producer.withTransaction {
                 cluster.pushRequestErrors(apiKey: MockCluster.ApiKey.addPartitionsToTxn, [RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED.rawValue])
-                for i in 0..<10 { ids.append(try await producer.send(KafkaProducerRecord(topic: "scoped-abort", value: "\(i)"))) }
+                ids += try await send(producer, 0..<10, to: "scoped-abort")
             }
         }
         #expect(error?.requiresAbort == true, "\(String(describing: error))")
@@ -427,25 +441,21 @@ struct ProducerTransactionMockClusterTests {
 
     @Test("a fenced producer: its next call is fatal, says it was fenced, and so is everything after")
     func fenced() async throws {
-        let cluster = MockCluster(brokers: 3)
-        cluster.createTopic("fenced", partitions: 1)
+        let cluster = mockCluster(brokers: 3, topic: "fenced")
         let id = "fenced-\(UUID().uuidString)"
-        let first = try KafkaProducer(configuration: transactional(cluster, id: id, coordinator: 1))
-        try await first.initTransactions()
-        try first.beginTransaction()
+        let first = try await transactionalProducer(cluster, id: id, coordinator: 1)
         _ = try await first.sendAndWait(KafkaProducerRecord(topic: "fenced", value: "zombie"))
         // A second producer with the same transactional.id takes over; the coordinator then
         // answers the first one's commit as a broker does (the mock does not fence by itself).
-        let second = try KafkaProducer(configuration: transactional(cluster, id: id, coordinator: 1))
-        try await second.initTransactions()
+        let second = try await transactionalProducer(cluster, id: id, coordinator: 1, until: .initialized)
         cluster.pushBrokerRequestErrors(broker: 1, apiKey: MockCluster.ApiKey.endTxn, code: RD_KAFKA_RESP_ERR_PRODUCER_FENCED.rawValue, rttMilliseconds: 0)
-        let commit = await #expect(throws: KafkaError.self) { try await first.commitTransaction() }
+        let commit = await expectKafkaError { try await first.commitTransaction() }
         #expect(commit?.isFatal == true, "\(String(describing: commit))")
         #expect(commit?.isFenced == true)
         #expect(commit?.message.contains("fenced") == true)
         #expect(first.transactionState == .fatal)
         for call in [{ try await first.abortTransaction() }, { try first.beginTransaction() }, { try await first.initTransactions() }] as [() async throws -> Void] {
-            let error = await #expect(throws: KafkaError.self) { try await call() }
+            let error = await expectKafkaError { try await call() }
             #expect(error?.isFatal == true)
             #expect(error?.isFenced == true)
         }
@@ -454,30 +464,26 @@ struct ProducerTransactionMockClusterTests {
         let report = await first.shutdownAndReport()
         #expect(!report.abortedTransaction, "a fatal producer aborts nothing")
         // The new producer works.
-        try await second.withTransaction { _ = try await second.sendAndWait(KafkaProducerRecord(topic: "fenced", value: "new")) }
-        await second.shutdown()
+        try await expectNextTransactionCommits(second, topic: "fenced")
     }
 
     @Test("sendOffsetsToTransaction refuses a consumer that commits by itself and offsets that are not positions")
     func sendOffsetsMisuse() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("offsets", partitions: 1)
-        let producer = try KafkaProducer(configuration: transactional(cluster))
-        try await producer.initTransactions()
+        let cluster = mockCluster(topic: "offsets")
+        let producer = try await transactionalProducer(cluster, until: .initialized)
         var consumerConfiguration = cluster.configuration()
         consumerConfiguration["group.id"] = "offsets"
         let autoCommitting = try KafkaConsumer(configuration: consumerConfiguration)
         consumerConfiguration["enable.auto.commit"] = "false"
         let consumer = try KafkaConsumer(configuration: consumerConfiguration)
         let position = [KafkaTopicPartition(topic: "offsets", partition: 0, offset: 5)]
-        let outside = await #expect(throws: KafkaError.self) { try await producer.sendOffsetsToTransaction(consumer: consumer, offsets: position) }
+        let outside = await expectKafkaError { try await producer.sendOffsetsToTransaction(consumer: consumer, offsets: position) }
         #expect(outside?.message.contains("no transaction is open") == true)
         try producer.beginTransaction()
-        let auto = await #expect(throws: KafkaError.self) { try await producer.sendOffsetsToTransaction(consumer: autoCommitting, offsets: position) }
+        let auto = await expectKafkaError { try await producer.sendOffsetsToTransaction(consumer: autoCommitting, offsets: position) }
         #expect(auto?.property == "enable.auto.commit")
         let logical = [KafkaTopicPartition(topic: "offsets", partition: 0, offset: KafkaOffset.end)]
-        let bad = await #expect(throws: KafkaError.self) { try await producer.sendOffsetsToTransaction(consumer: consumer, offsets: logical) }
-        #expect(bad?.code == .invalidArgument)
+        let bad = await expectKafkaError(.invalidArgument) { try await producer.sendOffsetsToTransaction(consumer: consumer, offsets: logical) }
         #expect(bad?.message.contains("offset + 1") == true)
         try await producer.sendOffsetsToTransaction(consumer: consumer, offsets: position)
         try await producer.commitTransaction()

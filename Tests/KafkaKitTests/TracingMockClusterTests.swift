@@ -9,20 +9,46 @@ import Tracing
 /// in-memory tracer: context in headers, send spans ended by delivery reports, process spans.
 @Suite("Tracing on the mock cluster")
 struct TracingMockClusterTests {
+    /// A mock cluster with `topic`, and a tracer of its own for the test.
+    func setUp(topic: String, partitions: Int32 = 1) -> (MockCluster, W3CTestTracer) {
+        let cluster = MockCluster()
+        cluster.createTopic(topic, partitions: partitions)
+        return (cluster, W3CTestTracer())
+    }
+
     func producerConfiguration(_ cluster: MockCluster, _ tracer: W3CTestTracer?) -> KafkaConfiguration {
+        producerConfiguration(cluster, tracing: tracer.map { KafkaTracingOptions(tracer: $0) })
+    }
+
+    func producerConfiguration(_ cluster: MockCluster, tracing: KafkaTracingOptions?) -> KafkaConfiguration {
         var configuration = cluster.configuration()
         configuration.linger = .milliseconds(1)
         configuration.clientID = "traced-producer"
-        if let tracer { configuration.tracing = KafkaTracingOptions(tracer: tracer) }
+        configuration.tracing = tracing
         return configuration
     }
 
     func consumerConfiguration(_ cluster: MockCluster, _ tracer: W3CTestTracer?, group: String = "traced-group") -> KafkaConfiguration {
+        consumerConfiguration(cluster, tracing: tracer.map { KafkaTracingOptions(tracer: $0) }, group: group)
+    }
+
+    func consumerConfiguration(_ cluster: MockCluster, tracing: KafkaTracingOptions?, group: String = "traced-group") -> KafkaConfiguration {
         var configuration = cluster.configuration()
         configuration["group.id"] = group
         configuration["enable.auto.commit"] = "false"
-        if let tracer { configuration.tracing = KafkaTracingOptions(tracer: tracer) }
+        configuration.tracing = tracing
         return configuration
+    }
+
+    /// Sends `records` one after the other, each awaited, inside a span "handle request" (the
+    /// request a service handles), and returns their reports.
+    @discardableResult
+    func sendInRequest(_ producer: KafkaProducer, _ tracer: W3CTestTracer, _ records: [KafkaProducerRecord]) async throws -> [KafkaDeliveryReport] {
+        try await tracer.withSpan("handle request") { _ in
+            var reports: [KafkaDeliveryReport] = []
+            for record in records { reports.append(try await producer.sendAndWait(record)) }
+            return reports
+        }
     }
 
     /// Reads `count` records of partition 0 from the beginning, handing each to `body`.
@@ -44,22 +70,41 @@ struct TracingMockClusterTests {
         return results
     }
 
+    /// The first `count` fire-and-forget delivery reports in `events`, for at most 30 s.
+    func deliveryReports(_ events: KafkaProducerEvents, count: Int) async throws -> [KafkaDeliveryReport] {
+        try await withDeadline(seconds: 30) {
+            var reports: [KafkaDeliveryReport] = []
+            for await event in events {
+                if case .deliveryReports(let batch) = event { reports += batch }
+                if reports.count >= count { break }
+            }
+            return reports
+        }
+    }
+
+    func spans(_ tracer: W3CTestTracer, named name: String) -> [W3CTestTracer.FinishedSpan] {
+        tracer.finishedSpans.filter { $0.operationName == name }
+    }
+
     func span(_ tracer: W3CTestTracer, named name: String) throws -> W3CTestTracer.FinishedSpan {
-        let spans = tracer.finishedSpans.filter { $0.operationName == name }
-        try #require(spans.count == 1, "one span '\(name)' among \(tracer.finishedSpans.map(\.operationName))")
-        return spans[0]
+        let found = spans(tracer, named: name)
+        try #require(found.count == 1, "one span '\(name)' among \(tracer.finishedSpans.map(\.operationName))")
+        return found[0]
+    }
+
+    /// Every span started has ended, and none was ended twice.
+    func expectEverySpanEndedOnce(_ tracer: W3CTestTracer, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(tracer.activeSpanCount == 0, "spans never ended", sourceLocation: sourceLocation)
+        #expect(tracer.repeatedEnds == 0, "spans ended twice", sourceLocation: sourceLocation)
     }
 
     @Test("the consumer's process span is a child of the producer's send span, in the request's trace")
     func roundTrip() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("traced", partitions: 1)
-        let tracer = W3CTestTracer()
+        let (cluster, tracer) = setUp(topic: "traced")
         let producer = try KafkaProducer(configuration: producerConfiguration(cluster, tracer))
-        let report = try await tracer.withSpan("handle request") { _ in
-            try await producer.sendAndWait(
-                KafkaProducerRecord(topic: "traced", key: "order-1", value: "v", headers: [KafkaHeader(key: "app", value: "kept")]))
-        }
+        let report = try await sendInRequest(producer, tracer, [
+            KafkaProducerRecord(topic: "traced", key: "order-1", value: "v", headers: [KafkaHeader(key: "app", value: "kept")]),
+        ])[0]
         let request = try span(tracer, named: "handle request")
         let send = try span(tracer, named: "send traced")
         #expect(send.kind == .producer)
@@ -98,22 +143,19 @@ struct TracingMockClusterTests {
         #expect(process.attributes.get("messaging.destination.partition.id") == .string("0"))
         #expect(process.attributes.get("messaging.kafka.offset") == .int64(report.offset))
         #expect(process.attributes.get("messaging.kafka.message.key") == .string("order-1"))
-        #expect(tracer.activeSpanCount == 0 && tracer.repeatedEnds == 0)
+        expectEverySpanEndedOnce(tracer)
         await producer.shutdown()
     }
 
     @Test("with tracing off a record carries its own headers only, even sent inside a span")
     func offAddsNothing() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("untraced", partitions: 1)
-        let tracer = W3CTestTracer()
+        let (cluster, tracer) = setUp(topic: "untraced")
         let producer = try KafkaProducer(configuration: producerConfiguration(cluster, nil))
         #expect(producer.core.tracing == nil)
         let own = [KafkaHeader(key: "a", value: "1"), KafkaHeader(key: "traceparent", value: "users-own"), KafkaHeader(key: "b", value: nil)]
-        try await tracer.withSpan("handle request") { _ in
-            _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "untraced", value: "with headers", headers: own))
-            _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "untraced", value: "without"))
-        }
+        try await sendInRequest(producer, tracer, [
+            KafkaProducerRecord(topic: "untraced", value: "with headers", headers: own), KafkaProducerRecord(topic: "untraced", value: "without"),
+        ])
         let headers = try await consume(consumerConfiguration(cluster, nil), topic: "untraced", count: 2) { consumer, message in
             consumer.withSpan(for: message) { span in
                 #expect(!span.isRecording, "a consumer without tracing runs the body in a span that records nothing")
@@ -127,9 +169,7 @@ struct TracingMockClusterTests {
 
     @Test("a failed delivery ends the send span with its error; every record still gets one report")
     func failedDelivery() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("down", partitions: 1)
-        let tracer = W3CTestTracer()
+        let (cluster, tracer) = setUp(topic: "down")
         var configuration = producerConfiguration(cluster, tracer)
         configuration.messageTimeout = .milliseconds(500)
         let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: configuration)
@@ -140,17 +180,10 @@ struct TracingMockClusterTests {
             try await producer.sendAndWait(KafkaProducerRecord(topic: "down", value: "awaited"))
         }
         #expect(error?.code == .messageTimedOut)
-        let reports = try await withDeadline(seconds: 30) {
-            var reports: [KafkaDeliveryReport] = []
-            for await event in events {
-                if case .deliveryReports(let batch) = event { reports += batch }
-                if reports.count >= 20 { break }
-            }
-            return reports
-        }
+        let reports = try await deliveryReports(events, count: 20)
         #expect(reports.count == 20 && Set(reports.map(\.id)) == ids)
         #expect(reports.allSatisfy { $0.errorCode == .messageTimedOut })
-        let sends = tracer.finishedSpans.filter { $0.operationName == "send down" }
+        let sends = spans(tracer, named: "send down")
         #expect(sends.count == 21, "one send span per record")
         for send in sends {
             #expect(send.status?.code == .error)
@@ -158,32 +191,28 @@ struct TracingMockClusterTests {
             #expect(send.errors.count == 1)
             #expect(send.attributes.get("messaging.kafka.offset") == nil)
         }
-        #expect(tracer.activeSpanCount == 0 && tracer.repeatedEnds == 0)
+        expectEverySpanEndedOnce(tracer)
         await producer.shutdown(timeout: .zero)
     }
 
     @Test("records purged at shutdown end their send spans with the purge")
     func purgedAtShutdown() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("purged", partitions: 1)
-        let tracer = W3CTestTracer()
+        let (cluster, tracer) = setUp(topic: "purged")
         let producer = try KafkaProducer(configuration: producerConfiguration(cluster, tracer))
         cluster.setBrokerDown()
         for i in 0..<10 { _ = try producer.trySend(KafkaProducerRecord(topic: "purged", value: "m\(i)")) }
         #expect(await producer.shutdown(timeout: .zero) == 10)
-        let sends = tracer.finishedSpans.filter { $0.operationName == "send purged" }
+        let sends = spans(tracer, named: "send purged")
         #expect(sends.count == 10)
         #expect(sends.allSatisfy { span in
             [SpanAttribute.string("_PURGE_QUEUE"), .string("_PURGE_INFLIGHT")].contains { $0 == span.attributes.get("error.type") }
         })
-        #expect(tracer.activeSpanCount == 0 && tracer.repeatedEnds == 0)
+        expectEverySpanEndedOnce(tracer)
     }
 
     @Test("a record librdkafka refuses ends its send span at once with the error")
     func refusedSend() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("small", partitions: 1)
-        let tracer = W3CTestTracer()
+        let (cluster, tracer) = setUp(topic: "small")
         var configuration = producerConfiguration(cluster, tracer)
         configuration.messageMaxBytes = 1000
         let producer = try KafkaProducer(configuration: configuration)
@@ -194,16 +223,14 @@ struct TracingMockClusterTests {
         let send = try span(tracer, named: "send small")
         #expect(send.status?.code == .error)
         #expect(send.attributes.get("error.type") == .string("MSG_SIZE_TOO_LARGE"))
-        #expect(tracer.activeSpanCount == 0)
+        expectEverySpanEndedOnce(tracer)
         #expect(producer.outputQueueLength == 0)
         await producer.shutdown()
     }
 
     @Test("every way of sending gets one send span, ended by its own report")
     func everySendPath() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("paths", partitions: 3)
-        let tracer = W3CTestTracer()
+        let (cluster, tracer) = setUp(topic: "paths", partitions: 3)
         let (producer, events) = try KafkaProducer.makeProducerWithEvents(configuration: producerConfiguration(cluster, tracer))
         final class Receiver: KafkaDeliveryReceiver, @unchecked Sendable {
             let reports: ReportLog
@@ -232,18 +259,9 @@ struct TracingMockClusterTests {
             }
         }
         try await producer.flush(timeout: .seconds(30))
-        let count = fireAndForget
-        let queued = try await withDeadline(seconds: 30) {
-            var reports: [KafkaDeliveryReport] = []
-            for await event in events {
-                if case .deliveryReports(let batch) = event { reports += batch }
-                if reports.count >= count { break }
-            }
-            return reports
-        }
-        let reports = queued + ownReports.all
+        let reports = try await deliveryReports(events, count: fireAndForget) + ownReports.all
         #expect(reports.count == 100 && reports.allSatisfy(\.isDelivered))
-        let sends = tracer.finishedSpans.filter { $0.operationName == "send paths" }
+        let sends = spans(tracer, named: "send paths")
         #expect(sends.count == 100, "one span per record")
         struct Position: Hashable { var partition: String; var offset: Int64 }
         let spanPositions = Set(sends.compactMap { span -> Position? in
@@ -254,21 +272,15 @@ struct TracingMockClusterTests {
         #expect(spanPositions == Set(reports.map { Position(partition: String($0.partition), offset: $0.offset) }),
                 "each span ended with its own record's partition and offset")
         #expect(Set(sends.map(\.context.spanID)).count == 100)
-        #expect(tracer.activeSpanCount == 0 && tracer.repeatedEnds == 0)
+        expectEverySpanEndedOnce(tracer)
         await producer.shutdown()
     }
 
     @Test("without send spans the sending task's context is injected as it is, and nothing outside any context")
     func contextOnly() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("context", partitions: 1)
-        let tracer = W3CTestTracer()
-        var configuration = producerConfiguration(cluster, nil)
-        configuration.tracing = KafkaTracingOptions(tracer: tracer, createsSendSpans: false)
-        let producer = try KafkaProducer(configuration: configuration)
-        try await tracer.withSpan("handle request") { _ in
-            _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "context", value: "inside"))
-        }
+        let (cluster, tracer) = setUp(topic: "context")
+        let producer = try KafkaProducer(configuration: producerConfiguration(cluster, tracing: KafkaTracingOptions(tracer: tracer, createsSendSpans: false)))
+        try await sendInRequest(producer, tracer, [KafkaProducerRecord(topic: "context", value: "inside")])
         _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "context", value: "outside"))
         let request = try span(tracer, named: "handle request")
         #expect(tracer.finishedSpans.count == 1, "no send spans")
@@ -279,13 +291,10 @@ struct TracingMockClusterTests {
 
     @Test("a process span can instead be a child of the current span, linked to the producer's")
     func linkedProcessSpan() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("linked", partitions: 1)
-        let tracer = W3CTestTracer()
+        let (cluster, tracer) = setUp(topic: "linked")
         let producer = try KafkaProducer(configuration: producerConfiguration(cluster, tracer))
         _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "linked", value: "v"))
-        var configuration = consumerConfiguration(cluster, nil)
-        configuration.tracing = KafkaTracingOptions(tracer: tracer, processSpanParent: .currentWithLink)
+        let configuration = consumerConfiguration(cluster, tracing: KafkaTracingOptions(tracer: tracer, processSpanParent: .currentWithLink))
         _ = try await consume(configuration, topic: "linked", count: 1) { consumer, message in
             tracer.withSpan("poll loop") { _ in consumer.withSpan(for: message) { _ in } }
         }
@@ -300,30 +309,23 @@ struct TracingMockClusterTests {
 
     @Test("without a tracer of its own, tracing uses the one in effect where a record is sent or processed")
     func tracerInEffect() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("ambient", partitions: 1)
-        let tracer = W3CTestTracer()
-        var configuration = producerConfiguration(cluster, nil)
-        configuration.tracing = KafkaTracingOptions()
-        let producer = try KafkaProducer(configuration: configuration)
+        let (cluster, tracer) = setUp(topic: "ambient")
+        let producer = try KafkaProducer(configuration: producerConfiguration(cluster, tracing: KafkaTracingOptions()))
         try await withTracer(tracer) {
-            try await tracer.withSpan("handle request") { _ in
-                _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "ambient", value: "traced"))
-            }
+            _ = try await sendInRequest(producer, tracer, [KafkaProducerRecord(topic: "ambient", value: "traced")])
         }
         // No tracer in effect here (none is bootstrapped in the tests): nothing is traced.
         _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "ambient", value: "untraced"))
         let send = try span(tracer, named: "send ambient")
-        var consumerConfiguration = consumerConfiguration(cluster, nil)
-        consumerConfiguration.tracing = KafkaTracingOptions()
-        let headers = try await consume(consumerConfiguration, topic: "ambient", count: 2) { consumer, message in
+        let configuration = consumerConfiguration(cluster, tracing: KafkaTracingOptions())
+        let headers = try await consume(configuration, topic: "ambient", count: 2) { consumer, message in
             await withTracer(tracer) { () async -> [KafkaHeader] in
                 // The asynchronous form, as a handler that awaits would use.
                 await consumer.withSpan(for: message) { _ async in message.headers }
             }
         }
         #expect(headers == [[KafkaHeader(key: "traceparent", value: send.context.traceparent)], []])
-        let processes = tracer.finishedSpans.filter { $0.operationName == "process ambient" }
+        let processes = spans(tracer, named: "process ambient")
         #expect(processes.count == 2)
         #expect(processes.first?.parentSpanID == send.context.spanID)
         #expect(processes.last?.parentSpanID == nil, "a record without trace headers starts a trace of its own")
@@ -333,9 +335,7 @@ struct TracingMockClusterTests {
 
     @Test("a partition consumer's records get process spans too, and a thrown error is recorded on the span")
     func partitionConsumer() async throws {
-        let cluster = MockCluster()
-        cluster.createTopic("parts", partitions: 2)
-        let tracer = W3CTestTracer()
+        let (cluster, tracer) = setUp(topic: "parts", partitions: 2)
         let producer = try KafkaProducer(configuration: producerConfiguration(cluster, tracer))
         _ = try await producer.sendAndWait(KafkaProducerRecord(topic: "parts", partition: 1, key: [0xFF, 0xFE], value: nil))
         var configuration = cluster.configuration()
