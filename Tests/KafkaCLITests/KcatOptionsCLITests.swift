@@ -35,6 +35,15 @@ struct KcatOptionsCLITests {
         #expect(try CLI.run(["--version"]).stdout == result.stdout)
     }
 
+    @Test("kcat's -b names the brokers (as --brokers) on every command; metadata takes -t for its topic")
+    func shortBrokersOption() throws {
+        for command in [["metadata", "-t", "orders"], ["produce", "-t", "orders"], ["consume", "-t", "orders"], ["topics", "list"], ["groups", "list"]] {
+            let result = try CLI.run(command + ["-b", "broker-b.example:9092", "-X", "dump"], environment: ["HOME": "/nonexistent"])
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+            #expect(result.stdout.contains("metadata.broker.list = broker-b.example:9092"), "\(command): \(result.stdout.prefix(300))")
+        }
+    }
+
     @Test("-X list prints librdkafka's own property table, before a command or in one; --output json one array")
     func propertyList() throws {
         let text = try CLI.run(["-X", "list"])
