@@ -223,7 +223,7 @@ struct Produce: AsyncParsableCommand {
             if let deadline = stopDeadline.withLock({ $0 }) { bound = max(.zero, deadline - .now) }
             // librdkafka's queue length counts its pending events too: not a count of records.
             if let signal = stop.signal, producer.outputQueueLength > 0 {
-                let wait = bound > .zero ? "waiting up to \(String(format: "%.1f", Double(bound.components.seconds) + Double(bound.components.attoseconds) / 1e18)) s for those in flight (again to abandon them)" : "the stop timeout passed"
+                let wait = bound > .zero ? "waiting up to \(Self.seconds(((Double(bound.components.seconds) + Double(bound.components.attoseconds) / 1e18) * 10).rounded() / 10)) s for those in flight (again to abandon them)" : "the stop timeout passed"
                 printError("kafka produce: \(StopSignals.name(signal)): stopped reading after \(sent) records; \(wait)")
             }
             do {

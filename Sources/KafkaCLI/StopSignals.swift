@@ -103,11 +103,13 @@ final class StopSignals: Sendable {
         wake(running: actions)
     }
 
+    /// Runs the stop actions, then lets the readers see the stop: what they do next (a
+    /// command's bound after the stop, say) is set by then.
     private func wake(running actions: [@Sendable () -> Void]) {
+        for action in actions { action() }
         _ = phase.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing)
         var byte: UInt8 = 1
         _ = write(pipe.write, &byte, 1)
-        for action in actions { action() }
     }
 
     private static func end(by signal: Int32) -> Never {
