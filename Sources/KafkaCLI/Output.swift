@@ -31,8 +31,9 @@ struct RequestTimeoutOption: ParsableArguments {
 
 /// Prints a JSON document on one line. Every JSON the command writes goes through
 /// ``KafkaJSON``'s writer — documents like this one, and `consume --json`'s records, whose
-/// fields ``OutputBuffer`` writes with ``KafkaJSON/appendString(utf8:to:)`` — so that
-/// strings are escaped one way everywhere.
+/// fields ``OutputBuffer`` escapes in place with
+/// ``KafkaJSON/escapeStringContents(_:from:into:capacity:strict:)`` — so that strings are
+/// escaped one way, by one function, everywhere.
 func printJSON(_ value: KafkaJSON) {
     var bytes: [UInt8] = []
     value.write(into: &bytes)

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaKitEvents
 
 /// Bytes formatted for standard output, written out in large pieces: memory of its own
 /// (no array's uniqueness and capacity checks per append), appended to with `memcpy`, and
@@ -144,122 +145,30 @@ struct OutputBuffer {
 
     private static let base64Alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    /// `bytes` as a JSON string, quotes included. With `strict`, bytes that are not UTF-8 undo
-    /// the append and return `false` (the caller writes base64 instead); otherwise each
-    /// invalid byte is written as U+FFFD.
+    /// `bytes` as a JSON string, quotes included, escaped in place by KafkaJSON's one string
+    /// escaper (``KafkaJSON/escapeStringContents(_:from:into:capacity:strict:)``). With
+    /// `strict`, bytes that are not UTF-8 undo the append and return `false` (the caller
+    /// writes base64 instead); otherwise each invalid byte is written as U+FFFD.
     mutating func appendJSONString(_ bytes: UnsafeRawBufferPointer, strict: Bool) -> Bool {
         let mark = count
-        let n = bytes.count
-        // Enough when nothing is escaped; each escape reserves what the rest may need.
-        reserve(n + 2)
+        // Room for the quotes and one escape: enough, most often, for one pass.
+        reserve(bytes.count + 8)
         base[count] = 34
         count += 1
-        guard let start = bytes.baseAddress else {
-            base[count] = 34
-            count += 1
-            return true
+        var next = 0
+        while true {
+            let progress = KafkaJSON.escapeStringContents(bytes, from: next, into: base + count, capacity: capacity - count - 1, strict: strict)
+            guard progress.isValid else {
+                count = mark
+                return false
+            }
+            count += progress.written
+            next = progress.next
+            if next == bytes.count { break }
+            reserve(bytes.count - next + 8)
         }
-        let input = start.assumingMemoryBound(to: UInt8.self)
-        var i = 0
-        var run = 0  // start of the bytes not copied yet
-        while i < n {
-            // Eight plain bytes (printable ASCII, not '"' or '\') at a time.
-            if i + 8 <= n {
-                let w = (start + i).loadUnaligned(as: UInt64.self)
-                let high: UInt64 = 0x8080_8080_8080_8080
-                let ones: UInt64 = 0x0101_0101_0101_0101
-                let control = (w &- 0x2020_2020_2020_2020) & ~w & high
-                let q = w ^ 0x2222_2222_2222_2222
-                let quote = (q &- ones) & ~q & high
-                let b = w ^ 0x5C5C_5C5C_5C5C_5C5C
-                let backslash = (b &- ones) & ~b & high
-                if (w & high) | control | quote | backslash == 0 {
-                    i += 8
-                    continue
-                }
-            }
-            let c = input[i]
-            if c >= 0x20 && c < 0x80 && c != 34 && c != 92 {
-                i += 1
-                continue
-            }
-            if c >= 0x80 {
-                let length = Self.utf8SequenceLength(input + i, available: n - i)
-                if length > 0 {
-                    i += length
-                    continue
-                }
-                if strict {
-                    count = mark
-                    return false
-                }
-                reserve(n - run + 8)
-                copy(input + run, i - run)
-                // U+FFFD
-                base[count] = 0xEF
-                base[count + 1] = 0xBF
-                base[count + 2] = 0xBD
-                count += 3
-                i += 1
-                run = i
-                continue
-            }
-            reserve(n - run + 8)
-            copy(input + run, i - run)
-            base[count] = 92
-            switch c {
-            case 34: base[count + 1] = 34; count += 2
-            case 92: base[count + 1] = 92; count += 2
-            case 10: base[count + 1] = 110; count += 2
-            case 13: base[count + 1] = 114; count += 2
-            case 9: base[count + 1] = 116; count += 2
-            default:
-                let hex: StaticString = "0123456789abcdef"
-                base[count + 1] = 117
-                base[count + 2] = 48
-                base[count + 3] = 48
-                base[count + 4] = hex.utf8Start[Int(c >> 4)]
-                base[count + 5] = hex.utf8Start[Int(c & 15)]
-                count += 6
-            }
-            i += 1
-            run = i
-        }
-        copy(input + run, n - run)
         base[count] = 34
         count += 1
         return true
-    }
-
-    @inline(__always)
-    private mutating func copy(_ from: UnsafePointer<UInt8>, _ n: Int) {
-        guard n > 0 else { return }
-        memcpy(base + count, from, n)
-        count += n
-    }
-
-    /// The length of the valid UTF-8 sequence (of 2 to 4 bytes) at `p`, or 0.
-    @inline(__always)
-    static func utf8SequenceLength(_ p: UnsafePointer<UInt8>, available: Int) -> Int {
-        let c = p[0]
-        func continuation(_ i: Int) -> Bool { i < available && p[i] & 0xC0 == 0x80 }
-        switch c {
-        case 0xC2...0xDF:
-            return continuation(1) ? 2 : 0
-        case 0xE0:
-            return available > 2 && p[1] >= 0xA0 && p[1] <= 0xBF && continuation(2) ? 3 : 0
-        case 0xED:
-            return available > 2 && p[1] >= 0x80 && p[1] <= 0x9F && continuation(2) ? 3 : 0
-        case 0xE1...0xEC, 0xEE...0xEF:
-            return continuation(1) && continuation(2) ? 3 : 0
-        case 0xF0:
-            return available > 3 && p[1] >= 0x90 && p[1] <= 0xBF && continuation(2) && continuation(3) ? 4 : 0
-        case 0xF1...0xF3:
-            return continuation(1) && continuation(2) && continuation(3) ? 4 : 0
-        case 0xF4:
-            return available > 3 && p[1] >= 0x80 && p[1] <= 0x8F && continuation(2) && continuation(3) ? 4 : 0
-        default:
-            return 0
-        }
     }
 }

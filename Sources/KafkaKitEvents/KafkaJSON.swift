@@ -120,36 +120,6 @@ public enum KafkaJSON: Sendable, Hashable {
         var text = text
         text.withUTF8 { appendString(utf8: UnsafeRawBufferPointer($0), to: &out) }
     }
-
-    /// Appends valid UTF-8 bytes as a JSON string, escaped as every KafkaJSON string is: the
-    /// one string writer of the package's JSON, which `kafka consume --json` uses for its
-    /// records' fields without making a ``KafkaJSON`` of each.
-    package static func appendString(utf8 bytes: [UInt8], to out: inout [UInt8]) {
-        bytes.withUnsafeBytes { appendString(utf8: $0, to: &out) }
-    }
-
-    /// Appends valid UTF-8 bytes, read in place, as a JSON string.
-    package static func appendString(utf8 bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-            case UInt8(ascii: "\n"): out.append(contentsOf: #"\n"#.utf8)
-            case UInt8(ascii: "\r"): out.append(contentsOf: #"\r"#.utf8)
-            case UInt8(ascii: "\t"): out.append(contentsOf: #"\t"#.utf8)
-            case 0x08: out.append(contentsOf: #"\b"#.utf8)
-            case 0x0c: out.append(contentsOf: #"\f"#.utf8)
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: #"\u00"#.utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 15)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
 }
 
 extension KafkaJSON: CustomStringConvertible {

@@ -14,9 +14,11 @@ struct AdminConnectionErrors: Sendable {
 }
 
 extension KafkaAdminClient {
-    /// Moves the connection errors waiting on the main queue into ``connectionErrors``.
+    /// Moves the connection errors waiting on the main queue into ``connectionErrors``; any
+    /// of them, or all brokers down, also forgets the brokers' API table (``brokerAPIs``).
     func collectConnectionErrors() {
         var found = AdminConnectionErrors()
+        var lostBroker = false
         while let event = client.pollMainQueue() {
             defer { rd_kafka_event_destroy(event) }
             guard rd_kafka_event_type(event) == RD_KAFKA_EVENT_ERROR else { continue }
@@ -25,8 +27,12 @@ extension KafkaAdminClient {
             switch err {
             case RD_KAFKA_RESP_ERR__SSL, RD_KAFKA_RESP_ERR__AUTHENTICATION: found.security = error
             case RD_KAFKA_RESP_ERR__TRANSPORT: found.transport = error
+            case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN: lostBroker = true
             default: break
             }
+        }
+        if lostBroker || found.security != nil || found.transport != nil {
+            brokerAPIs.withLock { $0.brokerConnectionFailed() }
         }
         guard found.security != nil || found.transport != nil else { return }
         connectionErrors.withLock { errors in

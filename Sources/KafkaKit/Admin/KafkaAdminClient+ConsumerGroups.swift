@@ -139,11 +139,19 @@ extension KafkaAdminClient {
     func checkBrokerSupports(_ api: RDKafkaBrokerAPIs.Key, doing: String, timeout: Duration) async throws {
         let unsupported = KafkaError(code: .unsupportedFeature, message: "\(doing): the broker does not support \(api.name) (\(api.since))")
         if configuration["api.version.request"] == "false" { throw unsupported }
-        let apis: [Int: (name: String, versions: ClosedRange<Int>)]
-        do {
-            apis = try await RDKafkaBrokerAPIs.supported(configuration: configuration, timeout: timeout)
-        } catch let error as KafkaError {
-            throw explainingConnectionFailure(error)
+        // A connection lost since the last check forgets the table (see RDKafkaBrokerAPIs.Cache).
+        collectConnectionErrors()
+        let apis: RDKafkaBrokerAPIs.Table
+        switch brokerAPIs.withLock({ $0.lookup() }) {
+        case .known(let table):
+            apis = table
+        case .probe(let generation):
+            do {
+                apis = try await RDKafkaBrokerAPIs.supported(configuration: configuration, timeout: timeout)
+            } catch let error as KafkaError {
+                throw explainingConnectionFailure(error)
+            }
+            brokerAPIs.withLock { $0.store(apis, probedIn: generation) }
         }
         // No API logged at all: librdkafka's log format changed, and with it perhaps the bug.
         if !apis.isEmpty, apis[api.rawValue] == nil { throw unsupported }

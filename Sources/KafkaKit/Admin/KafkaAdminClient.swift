@@ -13,6 +13,8 @@ public final class KafkaAdminClient: Sendable {
     let configuration: KafkaConfiguration
     /// See ``explainingConnectionFailure(_:)``.
     let connectionErrors = Mutex(AdminConnectionErrors())
+    /// The brokers' API table, probed once (see ``checkBrokerSupports(_:doing:timeout:)``).
+    let brokerAPIs = Mutex(RDKafkaBrokerAPIs.Cache())
 
     /// Creates an admin client (a librdkafka producer handle that never produces).
     public init(configuration: KafkaConfiguration, logger: Logger = KafkaProducer.defaultLogger) throws {

@@ -22,9 +22,51 @@ enum RDKafkaBrokerAPIs {
         static let offsetDelete = Key(rawValue: 47, name: "OffsetDelete", since: "KIP-496, Kafka 2.4 or later")
     }
 
+    /// API names by key with their version ranges.
+    typealias Table = [Int: (name: String, versions: ClosedRange<Int>)]
+
+    /// An admin client's knowledge of its brokers' API table, so that the probe (a client of
+    /// its own, a connection, a metadata request) runs once, not on every group deletion.
+    ///
+    /// The table is the brokers' as the admin client last reached them: a broker connection
+    /// the client lost or failed to make (a broker restarted, perhaps upgraded or downgraded;
+    /// another answering at the address) forgets it, and the next check probes again. A probe
+    /// that began before that does not fill the cache when it ends.
+    struct Cache: Sendable {
+        /// What a check does.
+        enum Lookup {
+            /// Uses the table known.
+            case known(Table)
+            /// Probes, then calls ``Cache/store(_:probedIn:)`` with this generation.
+            case probe(generation: Int)
+        }
+
+        private var table: Table?
+        private var generation = 0
+
+        /// The table, or a probe to run.
+        func lookup() -> Lookup {
+            if let table { return .known(table) }
+            return .probe(generation: generation)
+        }
+
+        /// Keeps a probe's table, unless the brokers may have changed since it began. An empty
+        /// table (librdkafka logged no API line) is not kept: it tells nothing.
+        mutating func store(_ probed: Table, probedIn generation: Int) {
+            guard generation == self.generation, !probed.isEmpty else { return }
+            table = probed
+        }
+
+        /// A broker connection was lost or failed: the table may be another broker's now.
+        mutating func brokerConnectionFailed() {
+            table = nil
+            generation &+= 1
+        }
+    }
+
     /// API names by key with their version ranges; empty if librdkafka logged none (an
     /// `api.version.request=false` configuration, or a format this code does not know).
-    static func supported(configuration: KafkaConfiguration, timeout: Duration) async throws -> [Int: (name: String, versions: ClosedRange<Int>)] {
+    static func supported(configuration: KafkaConfiguration, timeout: Duration) async throws -> Table {
         var probe = configuration
         probe["debug"] = "feature"
         probe["log_level"] = "7"
@@ -45,8 +87,8 @@ enum RDKafkaBrokerAPIs {
     }
 
     /// Reads `... ApiKey NAME (KEY) Versions MIN..MAX` lines.
-    static func parse(_ lines: [String]) -> [Int: (name: String, versions: ClosedRange<Int>)] {
-        var apis: [Int: (name: String, versions: ClosedRange<Int>)] = [:]
+    static func parse(_ lines: [String]) -> Table {
+        var apis: Table = [:]
         for line in lines {
             guard let start = line.range(of: "ApiKey ") else { continue }
             let rest = line[start.upperBound...]

@@ -2,7 +2,11 @@ import CLibrdkafka
 
 /// The versions of KafkaKit and of the librdkafka it runs on.
 public enum KafkaVersion {
-    /// KafkaKit's version.
+    /// KafkaKit's version, a semantic version (`MAJOR.MINOR.PATCH`), as `kafka -V` prints it.
+    ///
+    /// The one place a release changes: no file of the repository repeats the number (SwiftPM
+    /// versions a package by its git tags, and has no way to read a file into the build), and
+    /// a test fails when a commit tagged as a release (`X.Y.Z` or `vX.Y.Z`) carries another.
     public static let kafkaKit = "0.1.0"
 
     /// The version of the librdkafka loaded at run time (`rd_kafka_version_str()`), such as
