@@ -10,7 +10,7 @@ FAULT_PROCESS_SUITES := ConsumerAtLeastOnceTests|KillCLITests|ChaosTests|BrokerC
 # The TLS and SASL suites wait out failed handshakes in blocking librdkafka calls, which fill
 # the shared pool of blocking threads for up to 30 s: a process of their own.
 TLS_SUITES := TLSIntegrationTests|SASLIntegrationTests|SecretsIntegrationTests
-BROKER_DOWN_SUITES := PublisherMockClusterTests|EventsReviewFixTests|ProducerLifecycleTests|ProducerMockClusterTests|ProducerPerMessageTests|ProducerShutdownTests|ProducerFaultTests|ConsumerFaultTests|ProducerTransactionMockClusterTests|TracingMockClusterTests
+BROKER_DOWN_SUITES := PublisherMockClusterTests|EventsReviewFixTests|ProducerLifecycleTests|ProducerMockClusterTests|ProducerPerMessageTests|ProducerShutdownTests|ProducerFaultTests|ConsumerFaultTests|ProducerTransactionMockClusterTests|TracingMockClusterTests|AdminBrokerAPIsMockClusterTests
 
 TCL_INSTALL_DIR ?= $(CURDIR)/lib/tcl
 TCL_CONFIG ?= release
