@@ -28,11 +28,7 @@ struct Produce: AsyncParsableCommand {
 
             Prints a progress line on a terminal, then a summary on stderr (sent, delivered, \
             failed); exits 1 if any record failed or was not sent. Waits for every record's \
-            outcome, at most message.timeout.ms (librdkafka's default: 300 s). For throughput, \
-            unless -T is given, librdkafka reports only failures (delivery.report.only.error=true; \
-            -X delivery.report.only.error=false for a report per record): each failure is \
-            counted from its report, and once every record has its outcome the others count as \
-            delivered. acks, retries and idempotence keep librdkafka's defaults or what you set.
+            outcome, at most message.timeout.ms (librdkafka's default: 300 s).
 
             -T (--tee) writes each record, as read, to standard output once the broker \
             acknowledged it, in input order: what was written was delivered; a failed record is \
@@ -121,19 +117,11 @@ struct Produce: AsyncParsableCommand {
             var configuration = try connection.configuration()
             configuration.queueFullPolicy = .wait(timeout: .seconds(60))
             if let compression { configuration["compression.codec"] = compression }
-            // Throughput default (see the help's discussion): without -T, librdkafka reports
-            // only failures (delivery.report.only.error=true, unless kafka.conf or -X set it).
-            // Measured on 1 000 000 lines: 7-9 % less CPU per record (no report batch made,
-            // handed over and counted per delivered record), in runs at load 3 and at load 8
-            // to 10. Every record is still accounted for once the producer has flushed and
-            // shut down: one that failed (purged ones too) has its report, every other one was
-            // delivered. acks, retries and idempotence are untouched. (An earlier build
-            // measured it no faster: librdkafka's broker thread then frees the records the
-            // sending thread allocated; those runs paid up to 0.6 s of system time in lock
-            // contention, these 0.1-0.25 s.)
-            if !tee, configuration["delivery.report.only.error"] == nil {
-                configuration["delivery.report.only.error"] = "true"
-            }
+            // With delivery.report.only.error=true (set by the user: measured, it was not
+            // faster — librdkafka's broker thread then frees each record the sending thread
+            // allocated, and runs paid up to 0.6 s of system time in lock contention) every
+            // record is still accounted for once the producer has flushed and shut down: one
+            // that failed has its report, every other one was delivered.
             if tee, configuration["delivery.report.only.error"] == "true" {
                 throw CLIFailure.configuration("-T writes a record once its delivery is reported: it cannot be used with delivery.report.only.error=true")
             }
