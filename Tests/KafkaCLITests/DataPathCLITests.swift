@@ -232,6 +232,16 @@ struct DataPathCLITests {
         #expect(produced.stderr.contains("sent 2, delivered 0, failed 2"), "\(produced.stderr)")
     }
 
+    @Test("Without -T an undelivered record counts as failed, never as delivered, also when librdkafka reports only failures")
+    func undeliveredWithoutTee() throws {
+        for extra in [[], ["-X", "delivery.report.only.error=true"]] {
+            let produced = try kafka(
+                ["produce", "--brokers", "127.0.0.1:1", "--topic", "t", "-X", "message.timeout.ms=1000"] + extra, stdin: Data("a\nb\n".utf8))
+            #expect(produced.status == 1, "\(extra): \(produced.stderr)")
+            #expect(produced.stderr.contains("sent 2, delivered 0, failed 2"), "\(extra): \(produced.stderr)")
+        }
+    }
+
     // MARK: the round trip
 
     @Test("consume --json | produce --json copies 10 000 records with binary keys, values and headers byte for byte, partitions and timestamps kept")
