@@ -125,7 +125,9 @@ struct Produce: AsyncParsableCommand {
         try await reportingFailures {
             let counts = DeliveryCounts()
             var configuration = try connection.configuration()
-            let transactional = configuration["transactional.id"] != nil
+            let transactionalID = configuration["transactional.id"]
+            let transactional = transactionalID != nil
+            if transactional { try fitToTransaction(&configuration) }
             let teeOutput = tee ? TeeOutput(holdsUntilCommit: transactional) : nil
             configuration.queueFullPolicy = .wait(timeout: .seconds(60))
             if let compression { configuration["compression.codec"] = compression }
@@ -154,13 +156,20 @@ struct Produce: AsyncParsableCommand {
                 return KafkaHeader(key: String(parts[0]), value: parts.count > 1 ? String(parts[1]) : "")
             }
             var transaction = KafkaInputTransaction()
-            if transactional {
+            if let transactionalID {
                 do {
-                    try await producer.initTransactions(timeout: .seconds(30))
+                    // Resumed a second at a time, so that a signal ends the wait.
+                    let initDeadline = ContinuousClock.now + .seconds(30)
+                    try await Self.resuming(until: { initDeadline }, stop: stop) { try await producer.initTransactions(timeout: $0) }
                     try producer.beginTransaction()
                 } catch {
                     await producer.shutdown()
-                    throw CLIFailure.kafka("cannot begin the transaction of transactional.id: \(error)")
+                    if let signal = stop.signal {
+                        printError("kafka produce: \(StopSignals.name(signal)) before the transaction of transactional.id \(transactionalID) began: nothing was sent")
+                        throw ExitCode(1)
+                    }
+                    let reason = (error as? KafkaError)?.code == .timedOut ? "its transaction coordinator did not answer within 30 s" : "\(error)"
+                    throw CLIFailure.kafka("cannot begin the transaction of transactional.id \(transactionalID): \(reason)")
                 }
             }
             let progress = Progress(label: "produce")
@@ -192,6 +201,14 @@ struct Produce: AsyncParsableCommand {
             }
             stop.onStop {
                 stopDeadline.withLock { $0 = .now + .milliseconds(Int64(stopTimeout * 1000)) }
+                if transactional {
+                    // The transaction is doomed (a signal, a record refused or failed): what was
+                    // read and not sent is dropped, what is queued purged, and the abort follows.
+                    stop.abandon()
+                    purgeNoticed.withLock { $0 = true }
+                    purgeInFlight()
+                    return
+                }
                 DispatchQueue.global().asyncAfter(deadline: .now() + stopTimeout) {
                     // Records read but not sent yet are dropped from now on: with the broker
                     // gone, each would wait for room in the queue again.
@@ -238,14 +255,28 @@ struct Produce: AsyncParsableCommand {
                     signal: stop.signal.map(StopSignals.name), readFailure: readFailure != nil, notSent: sender.notQueued,
                     failed: counts.failed)
                 while action != .report {
-                    action = await Self.end(&transaction, action, producer: producer, stopDeadline: stopDeadline.withLock { $0 })
+                    // 60 s for a commit or abort; after a signal, what is left of --stop-timeout,
+                    // but at least 1 s from the call's start.
+                    let started = ContinuousClock.now
+                    let deadline: @Sendable () -> ContinuousClock.Instant = {
+                        guard stop.signal != nil, let stopAt = stopDeadline.withLock({ $0 }) else { return started + .seconds(60) }
+                        return min(started + .seconds(60), max(stopAt, started + .seconds(1)))
+                    }
+                    action = await Self.end(&transaction, action, producer: producer, stop: stop, deadline: deadline)
                 }
                 if transaction.isCommitted { teeOutput?.writeHeld() } else { teeOutput?.discardHeld() }
             }
-            // Returns once every report was served (and counted).
-            await producer.shutdown()
+            // Returns once every report was served (and counted). A transaction neither
+            // committed nor aborted in its time is not tried again here: its broker did not
+            // answer, and the summary says so.
+            if transactional, case .unresolved = transaction.state {
+                _ = await producer.shutdownAndReport(timeout: .seconds(1))
+            } else {
+                await producer.shutdown()
+            }
             if sender.abandoned > 0 {
-                printError("kafka produce: \(sender.abandoned) records read were not sent: the stop timeout passed (each counts as failed)")
+                let why = transactional ? "the transaction is not committed" : "the stop timeout passed"
+                printError("kafka produce: \(sender.abandoned) records read were not sent: \(why) (each counts as failed)")
             }
             let failed = counts.failed + sender.notQueued + sender.abandoned
             let delivered = reportsSuccess ? counts.delivered : sent - counts.failed
@@ -258,34 +289,66 @@ struct Produce: AsyncParsableCommand {
         }
     }
 
-    /// Does `action` (a commit or an abort) and answers what the transaction says next. An
-    /// abort after a signal is bounded by what is left of --stop-timeout (at least 1 s).
+    /// Does `action` (a commit or an abort) and answers what the transaction says next.
     static func end(
         _ transaction: inout KafkaInputTransaction, _ action: KafkaInputTransaction.Action, producer: KafkaProducer,
-        stopDeadline: ContinuousClock.Instant?
+        stop: StopSignals, deadline: @Sendable () -> ContinuousClock.Instant
     ) async -> KafkaInputTransaction.Action {
         switch action {
         case .commit:
             do {
-                try await producer.commitTransaction(timeout: .seconds(60))
+                try await resuming(until: deadline, stop: nil) { try await producer.commitTransaction(timeout: $0) }
                 transaction.committed()
                 return .report
             } catch {
                 let kafkaError = error as? KafkaError
-                return transaction.commitFailed("\(error)", retriable: kafkaError?.isRetriable ?? false, fatal: kafkaError?.isFatal ?? false)
+                let text = kafkaError?.code == .timedOut ? "it did not finish in time (the broker did not answer); it may still complete" : "\(error)"
+                return transaction.commitFailed(text, requiresAbort: kafkaError?.requiresAbort ?? false)
             }
         case .abort:
-            var timeout: Duration = .seconds(60)
-            if let stopDeadline { timeout = max(.seconds(1), stopDeadline - .now) }
             do {
-                try await producer.abortTransaction(timeout: timeout)
+                try await resuming(until: deadline, stop: nil) { try await producer.abortTransaction(timeout: $0) }
                 transaction.aborted()
             } catch {
-                transaction.abortFailed("\(error)")
+                let kafkaError = error as? KafkaError
+                transaction.abortFailed(kafkaError?.code == .timedOut ? "it did not finish in time (the broker did not answer)" : "\(error)")
             }
             return .report
         case .report:
             return .report
+        }
+    }
+
+    /// Calls `call` with a timeout of at most a second, again (librdkafka resumes the call)
+    /// while it fails with a retriable error and `deadline` — asked again each time: a signal
+    /// may bring it nearer — has not passed, and no signal came (`stop`, when given).
+    static func resuming(
+        until deadline: () -> ContinuousClock.Instant, stop: StopSignals?, _ call: (Duration) async throws -> Void
+    ) async throws {
+        while true {
+            let left = deadline() - .now
+            do {
+                try await call(max(.milliseconds(100), min(.seconds(1), left)))
+                return
+            } catch let error as KafkaError where error.isRetriable {
+                if deadline() <= .now || stop?.signal != nil { throw error }
+            }
+        }
+    }
+
+    /// A transactional producer's librdkafka rules, met: message.timeout.ms may not exceed
+    /// transaction.timeout.ms. A kafka.conf connection always sets message.timeout.ms
+    /// (`message_timeout_ms`, 300 s unless given); unless -X sets it, it is lowered to the
+    /// transaction's timeout, as librdkafka lowers its own default.
+    func fitToTransaction(_ configuration: inout KafkaConfiguration) throws {
+        if configuration["transactional.id"]?.isEmpty == true {
+            throw ValidationError("-X transactional.id needs a value (an ID the producer keeps across runs)")
+        }
+        let givenByX = connection.properties.contains { $0.hasPrefix("message.timeout.ms=") || $0.hasPrefix("delivery.timeout.ms=") }
+        let transactionTimeout = configuration["transaction.timeout.ms"].flatMap { Int($0) } ?? 60_000
+        if !givenByX, let messageTimeout = configuration["message.timeout.ms"].flatMap({ Int($0) }), messageTimeout > transactionTimeout {
+            configuration["message.timeout.ms"] = String(transactionTimeout)
+            connection.note("message.timeout.ms lowered from \(messageTimeout) to transaction.timeout.ms (\(transactionTimeout)) for the transaction")
         }
     }
 

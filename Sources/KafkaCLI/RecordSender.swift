@@ -50,7 +50,7 @@ final class RecordSender {
     }
 
     /// Whether `--count` records were sent.
-    var reachedLimit: Bool { limit.map { sent >= $0 } ?? false }
+    var reachedLimit: Bool { limit.map { sent + abandoned >= $0 } ?? false }
 
     /// Delivered so far, for the progress line: counted from reports, or (reports of
     /// failures only) what is neither in librdkafka's queue nor failed.
@@ -202,7 +202,7 @@ struct RecordQueue {
         emptyAsNull = sender.emptyAsNull
         tee = sender.tee
         // What earlier inputs sent counts toward --count.
-        limit = sender.limit.map { $0 - sender.sent } ?? .max
+        limit = sender.limit.map { $0 - sender.sent - sender.abandoned } ?? .max
         self.options = options
         self.inputName = inputName
         self.sender = sender
@@ -210,7 +210,7 @@ struct RecordQueue {
         self.stop = stop
     }
 
-    var reachedLimit: Bool { sent >= limit }
+    var reachedLimit: Bool { sent + abandoned >= limit }
 
     /// Plain records (no JSON, no headers at all, no -T) go through ``sendInPlace(_:)``.
     var hasFastPath: Bool { !options.json && options.headerDelimiter == nil && tee == nil && fixedHeaders.isEmpty }
@@ -231,7 +231,7 @@ struct RecordQueue {
         }
         withBytes(fixedKey) { fixedKey in
             splitter.forEachRecord { record in
-                guard sent < limit else { return false }
+                guard sent + abandoned < limit else { return false }
                 if stop.isAbandoned {
                     abandoned += 1
                     return true
@@ -260,7 +260,7 @@ struct RecordQueue {
 
     /// Sends every record the splitter holds, up to the limit (the general path).
     mutating func send(_ splitter: inout KafkaRecordSplitter) throws {
-        while sent < limit, let raw = splitter.nextRecord() {
+        while !reachedLimit, let raw = splitter.nextRecord() {
             if let record = try prepare(raw, splitter) { send(record) }
         }
     }

@@ -8,14 +8,15 @@ public struct KafkaInputTransaction: Sendable, Equatable {
     public enum State: Sendable, Equatable {
         /// Records are being read and sent.
         case open
-        /// The commit was asked for; `attempt` counts from 1.
-        case committing(attempt: Int)
+        /// The commit was asked for.
+        case committing
         /// The abort was asked for, for this reason.
         case aborting(reason: String)
         case committed
         case aborted(reason: String)
-        /// Neither a commit nor an abort finished (the coordinator aborts the transaction
-        /// after `transaction.timeout.ms`).
+        /// Neither a commit nor an abort finished: a commit that did not finish in time may
+        /// still complete; otherwise the coordinator aborts the transaction after
+        /// `transaction.timeout.ms`.
         case unresolved(reason: String)
     }
 
@@ -26,9 +27,6 @@ public struct KafkaInputTransaction: Sendable, Equatable {
         /// Nothing more to do: report ``state``.
         case report
     }
-
-    /// How many times a commit that failed with a retriable error is tried in all.
-    public static let commitAttempts = 3
 
     public private(set) var state: State = .open
 
@@ -50,7 +48,7 @@ public struct KafkaInputTransaction: Sendable, Equatable {
             else if failed > 0 { "\(Self.records(failed)) not delivered" }
             else { nil }
         guard let reason else {
-            state = .committing(attempt: 1)
+            state = .committing
             return .commit
         }
         state = .aborting(reason: reason)
@@ -65,19 +63,17 @@ public struct KafkaInputTransaction: Sendable, Equatable {
         if case .committing = state { state = .committed }
     }
 
-    /// The commit failed with `error`: retried (a retriable error, up to ``commitAttempts``),
-    /// else aborted, unless the error is fatal (no abort can follow it).
-    public mutating func commitFailed(_ error: String, retriable: Bool, fatal: Bool) -> Action {
-        guard case .committing(let attempt) = state else { return .report }
-        if fatal {
-            state = .unresolved(reason: "the commit failed: \(error)")
+    /// The commit failed with `error` (the caller resumed a retriable one while its time
+    /// lasted): aborted if the error requires it (a record or request of the transaction
+    /// failed); otherwise unresolved — a fatal error, or a commit that did not finish in time,
+    /// which librdkafka allows only to be resumed, never aborted.
+    public mutating func commitFailed(_ error: String, requiresAbort: Bool) -> Action {
+        guard state == .committing else { return .report }
+        let reason = "the commit failed: \(error)"
+        guard requiresAbort else {
+            state = .unresolved(reason: reason)
             return .report
         }
-        if retriable, attempt < Self.commitAttempts {
-            state = .committing(attempt: attempt + 1)
-            return .commit
-        }
-        let reason = "the commit failed: \(error)"
         state = .aborting(reason: reason)
         return .abort(reason: reason)
     }

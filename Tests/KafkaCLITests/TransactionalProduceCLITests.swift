@@ -116,6 +116,19 @@ struct TransactionalProduceCLITests {
         #expect(finished.stderr.contains("transaction aborted"), "\(finished.stderr)")
     }
 
+    @Test("a kafka.conf connection (whose message_timeout_ms is 300 s) with transactional.id commits: message.timeout.ms is fitted to the transaction's")
+    func connectionCommits() throws {
+        let topic = TestBroker.freshTopic("cli-txn-conn")
+        let conf = try CLI.configFile("[general]\nenabled = yes\n[local]\ntype = connection\nbrokers = \(try TestBroker.servers())\n")
+        let produced = try CLI.run(
+            ["produce", "--config", conf.path, "--connection", "local", "--topic", topic, "-X", "transactional.id=\(Self.transactionalID())"],
+            stdin: Data("a\nb\nc\n".utf8))
+        #expect(produced.status == 0, "\(produced.stderr)")
+        #expect(produced.stderr.contains("message.timeout.ms lowered from 300000 to transaction.timeout.ms (60000)"), "\(produced.stderr)")
+        #expect(produced.stderr.contains("transaction committed: 3 records"), "\(produced.stderr)")
+        #expect(Set(try Self.read(topic, committed: true)) == ["a", "b", "c"])
+    }
+
     @Test("a second run with the same transactional.id after an abort commits (the first transaction was ended)")
     func sameIDAfterAbortCommits() throws {
         let servers = try TestBroker.servers()
@@ -133,6 +146,62 @@ struct TransactionalProduceCLITests {
     }
 }
 
+/// `kafka produce -X transactional.id` when the broker is missing or goes away: a signal
+/// still ends it within --stop-timeout. librdkafka's mock cluster, in this process.
+@Suite("kafka produce with transactional.id: a signal when no broker answers")
+struct TransactionalProduceNoBrokerTests {
+    @Test("SIGINT while the transaction is being set up with no broker ends at once, nothing sent, exit 1")
+    func signalDuringInit() throws {
+        let child = try RunningCLI(["produce", "--brokers", "127.0.0.1:1", "--topic", "t", "-X", "transactional.id=cli-txn-init"], seconds: 60)
+        try child.waitForStderr(containing: "127.0.0.1:1")  // it is connecting
+        let start = ContinuousClock.now
+        child.signal(SIGINT)
+        let finished = try child.finish()
+        #expect(finished.reason == .exit && finished.status == 1, "\(finished.reason) \(finished.status): \(finished.stderr)")
+        #expect(finished.stderr.contains("SIGINT before the transaction of transactional.id cli-txn-init began: nothing was sent"), "\(finished.stderr)")
+        // A guard against waiting out the 30 s the setup may take, not a timing claim.
+        #expect(ContinuousClock.now - start < .seconds(25))
+    }
+
+    @Test("the broker gone mid-transaction, then SIGINT: the command ends within --stop-timeout (1 s) plus its shutdown, and says the transaction was not ended")
+    func brokerGoneThenSignal() throws {
+        let mock = MockCluster()
+        mock.createTopic("txn-gone", partitions: 1)
+        mock.startRequestTracking()
+        let child = try RunningCLI(
+            ["produce", "--brokers", mock.bootstrapServers, "--topic", "txn-gone", "--stop-timeout", "1", "-T",
+             "-X", "transactional.id=cli-txn-gone"], seconds: 120)
+        child.write((0..<20).map { "v\($0)\n" }.joined())
+        // Wait (bounded) until the records went out in a Produce request (API key 0).
+        let end = ContinuousClock.now + .seconds(60)
+        while !mock.requests().contains(where: { $0.apiKey == 0 }), ContinuousClock.now < end { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(mock.requests().contains(where: { $0.apiKey == 0 }), "the records were produced")
+        mock.setBrokerDown(1)
+        let start = ContinuousClock.now
+        child.signal(SIGINT)
+        let finished = try child.finish()
+        #expect(finished.reason == .exit && finished.status == 1, "\(finished.reason) \(finished.status): \(finished.stderr)")
+        #expect(finished.stderr.contains("transaction aborted") || finished.stderr.contains("transaction neither committed nor aborted"), "\(finished.stderr)")
+        #expect(!finished.stderr.contains("transaction committed"), "\(finished.stderr)")
+        #expect(finished.stdout.isEmpty, "-T writes nothing of a transaction not committed")
+        // A guard against retrying the commit or the abort for their 60 s, not a timing claim.
+        #expect(ContinuousClock.now - start < .seconds(25))
+    }
+
+    @Test("records dropped after the stop's bound count toward --count: every record up to it has one outcome")
+    func abandonedCountTowardCount() throws {
+        let child = try RunningCLI(
+            ["produce", "--brokers", "127.0.0.1:1", "--topic", "t", "--stop-timeout", "1", "--count", "1500",
+             "-X", "queue.buffering.max.messages=1000", "-X", "message.timeout.ms=300000"], seconds: 60)
+        child.write((0..<3000).map { "v\($0)\n" }.joined())
+        try child.waitUntilInputRead()
+        child.signal(SIGINT)
+        let finished = try child.finish()
+        #expect(finished.reason == .exit && finished.status == 1, "\(finished.reason) \(finished.status): \(finished.stderr)")
+        #expect(finished.stderr.contains("delivered 0, failed 1500"), "\(finished.stderr)")
+    }
+}
+
 /// How `kafka produce` decides to commit or abort the transaction around its input (no broker).
 @Suite("KafkaInputTransaction: commit or abort the input's transaction")
 struct KafkaInputTransactionTests {
@@ -141,7 +210,7 @@ struct KafkaInputTransactionTests {
         var t = KafkaInputTransaction()
         #expect(t.isOpen)
         #expect(t.inputEnded(signal: nil, readFailure: false, notSent: 0, failed: 0) == .commit)
-        #expect(t.state == .committing(attempt: 1))
+        #expect(t.state == .committing)
         t.committed()
         #expect(t.isCommitted && t.state == .committed)
     }
@@ -161,28 +230,19 @@ struct KafkaInputTransactionTests {
         #expect(!t.isCommitted)
     }
 
-    @Test("a retriable commit failure is tried 3 times in all, then aborted")
-    func retriesThenAborts() {
-        var t = KafkaInputTransaction()
-        _ = t.inputEnded(signal: nil, readFailure: false, notSent: 0, failed: 0)
-        #expect(t.commitFailed("timed out", retriable: true, fatal: false) == .commit)
-        #expect(t.commitFailed("timed out", retriable: true, fatal: false) == .commit)
-        #expect(t.state == .committing(attempt: 3))
-        #expect(t.commitFailed("timed out", retriable: true, fatal: false) == .abort(reason: "the commit failed: timed out"))
-        t.abortFailed("coordinator down")
-        #expect(t.state == .unresolved(reason: "the commit failed: timed out; the abort failed: coordinator down"))
-    }
-
-    @Test("an abortable commit failure aborts at once; a fatal one cannot be aborted and is reported unresolved")
-    func abortableAndFatal() {
+    @Test("a commit failure that requires an abort aborts; one that does not (fatal, or not finished in time) is unresolved")
+    func commitFailures() {
         var abortable = KafkaInputTransaction()
         _ = abortable.inputEnded(signal: nil, readFailure: false, notSent: 0, failed: 0)
-        #expect(abortable.commitFailed("record failed", retriable: false, fatal: false) == .abort(reason: "the commit failed: record failed"))
+        #expect(abortable.commitFailed("record failed", requiresAbort: true) == .abort(reason: "the commit failed: record failed"))
+        abortable.abortFailed("coordinator down")
+        #expect(abortable.state == .unresolved(reason: "the commit failed: record failed; the abort failed: coordinator down"))
 
-        var fatal = KafkaInputTransaction()
-        _ = fatal.inputEnded(signal: nil, readFailure: false, notSent: 0, failed: 0)
-        #expect(fatal.commitFailed("fenced", retriable: false, fatal: true) == .report)
-        #expect(fatal.state == .unresolved(reason: "the commit failed: fenced"))
+        var unfinished = KafkaInputTransaction()
+        _ = unfinished.inputEnded(signal: nil, readFailure: false, notSent: 0, failed: 0)
+        #expect(unfinished.commitFailed("timed out", requiresAbort: false) == .report)
+        #expect(unfinished.state == .unresolved(reason: "the commit failed: timed out"))
+        #expect(!unfinished.isCommitted)
     }
 
     @Test("events out of order change nothing: a second end of input, a commit while aborting")
@@ -192,6 +252,6 @@ struct KafkaInputTransactionTests {
         #expect(t.inputEnded(signal: nil, readFailure: false, notSent: 0, failed: 0) == .report)
         t.committed()
         #expect(t.state == .aborting(reason: "interrupted by SIGTERM"))
-        #expect(t.commitFailed("x", retriable: true, fatal: false) == .report)
+        #expect(t.commitFailed("x", requiresAbort: true) == .report)
     }
 }
