@@ -37,19 +37,19 @@ struct Produce: AsyncParsableCommand {
             With -X transactional.id=ID the whole input is one transaction: begun before the \
             first record, committed at the end of the input if every record read was delivered, \
             else aborted — on SIGINT/SIGTERM, on an input that cannot be read to its end (a bad \
-            JSON line), or when a record is refused or not delivered (reading then stops). \
-            Consumers with isolation.level=read_committed see all of the input or none of it. \
-            The summary says which; the exit status is 0 only after a commit. With -T the records \
-            are written once the transaction committed (held in memory until then). The input \
-            must end within transaction.timeout.ms (librdkafka's default: 60 s; the broker's \
-            transaction.max.timeout.ms bounds it), or the coordinator aborts the transaction. A \
-            second signal exits at once and leaves the transaction to that timeout.
-
-            SIGINT (Ctrl-C) or SIGTERM stops reading the input: the records already read are \
-            still sent and awaited for up to --stop-timeout seconds; those still in flight then \
-            are purged and count as failed. The summary is printed; the exit status is 0 if every \
-            record read was delivered, else 1. A second signal exits at once, abandoning the \
-            records in flight.
+            JSON line, a missing file), or when a record is refused or not delivered (reading \
+            then stops, and what was read and not sent is dropped). Consumers with \
+            isolation.level=read_committed see all of the input or none of it. The summary ends \
+            with 'transaction committed', 'transaction aborted (reason)' or, when the broker did \
+            not answer in time, 'transaction neither committed nor aborted'; the exit status is 0 \
+            only after a commit. Setting up waits up to 30 s, a commit or an abort up to 60 s; \
+            after a signal, what is left of --stop-timeout (at least 1 s). With -T the records \
+            are written once the transaction committed (held in memory until then). \
+            message.timeout.ms is lowered to transaction.timeout.ms unless -X sets it (a \
+            kafka.conf connection sets 300 s). The input must end within transaction.timeout.ms \
+            (librdkafka's default: 60 s; the broker's transaction.max.timeout.ms bounds it), or \
+            the coordinator aborts the transaction. A second signal exits at once and leaves the \
+            transaction to that timeout.
             """
     )
 
