@@ -206,7 +206,8 @@ struct Produce: AsyncParsableCommand {
                     // read and not sent is dropped, what is queued purged, and the abort follows.
                     stop.abandon()
                     purgeNoticed.withLock { $0 = true }
-                    purgeInFlight()
+                    // Not on the caller's thread: a failed delivery's report handler may be it.
+                    DispatchQueue.global().async { purgeInFlight() }
                     return
                 }
                 DispatchQueue.global().asyncAfter(deadline: .now() + stopTimeout) {
@@ -240,7 +241,7 @@ struct Produce: AsyncParsableCommand {
             if let deadline = stopDeadline.withLock({ $0 }) { bound = max(.zero, deadline - .now) }
             // librdkafka's queue length counts its pending events too: not a count of records.
             if let signal = stop.signal, producer.outputQueueLength > 0 {
-                let wait = bound > .zero ? "waiting up to \(Self.seconds(((Double(bound.components.seconds) + Double(bound.components.attoseconds) / 1e18) * 10).rounded() / 10)) s for those in flight (again to abandon them)" : "the stop timeout passed"
+                let wait = transactional ? "aborting the transaction" : bound > .zero ? "waiting up to \(Self.seconds(((Double(bound.components.seconds) + Double(bound.components.attoseconds) / 1e18) * 10).rounded() / 10)) s for those in flight (again to abandon them)" : "the stop timeout passed"
                 printError("kafka produce: \(StopSignals.name(signal)): stopped reading after \(sent) records; \(wait)")
             }
             do {

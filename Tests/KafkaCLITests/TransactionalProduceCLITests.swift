@@ -188,6 +188,23 @@ struct TransactionalProduceNoBrokerTests {
         #expect(ContinuousClock.now - start < .seconds(25))
     }
 
+    @Test("a delivery the broker fails (MESSAGE_TOO_LARGE from the mock cluster) stops the reading and aborts the transaction")
+    func brokerFailedDeliveryAborts() throws {
+        let mock = MockCluster()
+        mock.createTopic("txn-fail", partitions: 1)
+        // Produce (API key 0) answered with MESSAGE_TOO_LARGE (10): not retriable.
+        mock.pushRequestErrors(apiKey: 0, [10])
+        let child = try RunningCLI(
+            ["produce", "--brokers", mock.bootstrapServers, "--topic", "txn-fail", "-T", "-X", "transactional.id=cli-txn-fail"], seconds: 120)
+        child.write((0..<50).map { "v\($0)\n" }.joined())
+        // The input stays open: only the failed delivery can end the command.
+        let finished = try child.finish()
+        #expect(finished.reason == .exit && finished.status == 1, "\(finished.reason) \(finished.status): \(finished.stderr)")
+        #expect(finished.stderr.contains("first delivery failure"), "\(finished.stderr)")
+        #expect(finished.stderr.contains("transaction aborted ("), "\(finished.stderr)")
+        #expect(finished.stdout.isEmpty, "-T writes nothing of an aborted transaction")
+    }
+
     @Test("records dropped after the stop's bound count toward --count: every record up to it has one outcome")
     func abandonedCountTowardCount() throws {
         let child = try RunningCLI(
