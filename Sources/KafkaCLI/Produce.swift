@@ -50,6 +50,13 @@ struct Produce: AsyncParsableCommand {
             (librdkafka's default: 60 s; the broker's transaction.max.timeout.ms bounds it), or \
             the coordinator aborts the transaction. A second signal exits at once and leaves the \
             transaction to that timeout.
+
+            SIGINT (Ctrl-C) or SIGTERM stops reading the input: the records already read are \
+            still sent and awaited for up to --stop-timeout seconds; those still in flight then \
+            are purged and count as failed, and records read but not yet sent are dropped and \
+            counted as failed. The summary is printed; the exit status is 0 if every record read \
+            was delivered, else 1. A second signal exits at once, abandoning the records in \
+            flight.
             """
     )
 
