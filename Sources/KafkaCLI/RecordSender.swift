@@ -186,6 +186,8 @@ struct RecordQueue {
     let inputName: String
     let sender: RecordSender
     let topicHandle: KafkaProducerTopicHandle
+    /// The fast path's records, handed over ``batchCapacity`` at a time.
+    let batch: KafkaProducerBatch
     let stop: StopSignals
     var parser = KafkaJSONRecordParser()
     var line = 0
@@ -207,8 +209,13 @@ struct RecordQueue {
         self.inputName = inputName
         self.sender = sender
         topicHandle = sender.topicHandle
+        batch = KafkaProducerBatch(capacity: Self.batchCapacity)
         self.stop = stop
     }
+
+    /// Records per `rd_kafka_produce_batch` call: enough that the per-call costs (a clock
+    /// read, the topic's lock) vanish per record, few enough that a batch stays in the cache.
+    static let batchCapacity = 512
 
     var reachedLimit: Bool { sent + abandoned >= limit }
 
@@ -216,9 +223,10 @@ struct RecordQueue {
     var hasFastPath: Bool { !options.json && options.headerDelimiter == nil && tee == nil && fixedHeaders.isEmpty }
 
     /// Sends the splitter's records straight from its buffer: no slice, no array, no retain
-    /// per record, up to the limit.
+    /// per record, up to the limit. They go to librdkafka ``batchCapacity`` at a time
+    /// (`rd_kafka_produce_batch`), each batch before the splitter's bytes may move.
     mutating func sendInPlace(_ splitter: inout KafkaRecordSplitter) {
-        let producer = self.producer, partition = self.partition, handle = self.topicHandle
+        let producer = self.producer, partition = self.partition, handle = self.topicHandle, batch = self.batch
         let emptyAsNull = self.emptyAsNull, keyDelimiter = options.keyDelimiter, limit = self.limit, sender = self.sender
         let stop = self.stop
         var sent = self.sent
@@ -229,31 +237,59 @@ struct RecordQueue {
             self.notQueued = notQueued
             self.abandoned = abandoned
         }
-        withBytes(fixedKey) { fixedKey in
-            splitter.forEachRecord { record in
-                guard sent + abandoned < limit else { return false }
+        // Records in the batch, not yet handed over: they count toward the limit.
+        var collected = 0
+        var ticked = sent >> 10
+        func flush() {
+            var from = 0
+            while from < collected {
+                // A blocked send may have waited past the stop's bound.
                 if stop.isAbandoned {
-                    abandoned += 1
-                    return true
+                    abandoned += collected - from
+                    break
                 }
-                var key = fixedKey
-                var value = record
-                if let keyDelimiter, let base = record.baseAddress,
-                   let at = KafkaRecordSplitter.find(keyDelimiter, in: base, from: 0, to: record.count) {
-                    key = UnsafeRawBufferPointer(start: base, count: at)
-                    value = UnsafeRawBufferPointer(start: base + at + keyDelimiter.count, count: record.count - at - keyDelimiter.count)
-                }
-                if emptyAsNull, key?.count == 0 { key = nil }
-                do throws(KafkaError) {
-                    _ = try producer.sendBlockingWhenFull(
-                        to: handle, partition: partition, key: key, value: emptyAsNull && value.isEmpty ? nil : value)
-                    sent += 1
-                    if sent & 1023 == 0 { sender.tick(sentHere: sent, notQueuedHere: notQueued) }
-                } catch {
+                let (queued, next) = producer.sendBlockingWhenFull(
+                    to: handle, partition: partition, batch: batch, from: from, to: collected
+                ) { _, error in
                     notQueued += 1
                     sender.refused(error, count: sender.notQueued + notQueued)
                 }
-                return true
+                sent += queued
+                from = next
+            }
+            collected = 0
+            if sent >> 10 != ticked {
+                ticked = sent >> 10
+                sender.tick(sentHere: sent, notQueuedHere: notQueued)
+            }
+        }
+        withBytes(fixedKey) { fixedKey in
+            // Records refused in the last batch leave room under the limit: go on with the next.
+            var stoppedAtLimit = true
+            while stoppedAtLimit, sent + abandoned < limit {
+                stoppedAtLimit = false
+                splitter.forEachRecord({ record in
+                    guard sent + collected + abandoned < limit else {
+                        stoppedAtLimit = true
+                        return false
+                    }
+                    if stop.isAbandoned {
+                        abandoned += 1
+                        return true
+                    }
+                    var key = fixedKey
+                    var value = record
+                    if let keyDelimiter, let base = record.baseAddress,
+                       let at = KafkaRecordSplitter.find(keyDelimiter, in: base, from: 0, to: record.count) {
+                        key = UnsafeRawBufferPointer(start: base, count: at)
+                        value = UnsafeRawBufferPointer(start: base + at + keyDelimiter.count, count: record.count - at - keyDelimiter.count)
+                    }
+                    if emptyAsNull, key?.count == 0 { key = nil }
+                    batch.set(collected, key: key, value: emptyAsNull && value.isEmpty ? nil : value)
+                    collected += 1
+                    if collected == batch.capacity { flush() }
+                    return true
+                }, then: flush)
             }
         }
     }

@@ -78,6 +78,14 @@ public struct KafkaRecordSplitter: Sendable {
     /// slice, retain or copy per record: the fast path of `kafka produce`. The bytes are valid
     /// only in `body`.
     @inlinable public mutating func forEachRecord(_ body: (UnsafeRawBufferPointer) throws -> Bool) rethrows {
+        try forEachRecord(body, then: {})
+    }
+
+    /// ``forEachRecord(_:)``, then `last`, once after the last call of `body`, while the
+    /// records' bytes are still valid: for a caller that hands records on in batches.
+    @inlinable public mutating func forEachRecord(
+        _ body: (UnsafeRawBufferPointer) throws -> Bool, then last: () throws -> Void
+    ) rethrows {
         let buffer = pending
         var start = self.start
         var searchFrom = self.searchFrom
@@ -86,22 +94,23 @@ public struct KafkaRecordSplitter: Sendable {
             self.searchFrom = searchFrom
         }
         try buffer.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
+            guard let base = raw.baseAddress else { return try last() }
             let end = raw.count
             let delimiter = self.delimiter
             while true {
                 guard let at = Self.find(delimiter, in: base, from: searchFrom, to: end) else {
                     searchFrom = max(start, end - (delimiter.count - 1))
-                    return
+                    break
                 }
                 guard try body(UnsafeRawBufferPointer(start: base + start, count: at - start)) else {
                     // Left for nextRecord(), which finds the same delimiter again.
                     searchFrom = start
-                    return
+                    break
                 }
                 start = at + delimiter.count
                 searchFrom = start
             }
+            try last()
         }
     }
 

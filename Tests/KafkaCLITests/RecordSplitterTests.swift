@@ -107,4 +107,28 @@ struct RecordSplitterTests {
         if let last = splitter.finish() { out.append(String(decoding: last.value, as: UTF8.self)) }
         #expect(out == ["one", "two", "", "three", "fo"])
     }
+
+    @Test("forEachRecord's last closure runs once, after the records, with their bytes still valid; also when none is complete")
+    func inPlaceThen() {
+        var splitter = KafkaRecordSplitter(delimiter: Array("\n".utf8))
+        splitter.append(Array("a\nbb\nccc\ndd".utf8))
+        var held: [UnsafeRawBufferPointer] = []
+        var seen: [[String]] = []
+        splitter.forEachRecord({ bytes in
+            held.append(bytes)
+            return held.count < 2
+        }, then: {
+            seen.append(held.map { String(decoding: $0, as: UTF8.self) })
+        })
+        #expect(seen == [["a", "bb"]])
+        // The record it was stopped at is the next one; with no complete record left, `last` still runs.
+        held = []
+        splitter.forEachRecord({ bytes in
+            held.append(bytes)
+            return true
+        }, then: { seen.append(held.map { String(decoding: $0, as: UTF8.self) }) })
+        splitter.forEachRecord({ _ in true }, then: { seen.append([]) })
+        #expect(seen == [["a", "bb"], ["bb", "ccc"], []])
+        #expect(splitter.finish().map { Array($0.value) } == Array("dd".utf8))
+    }
 }

@@ -118,6 +118,11 @@ final class RDKafkaProducerCore: Sendable {
         KafkaProducerMessageID(rawValue: nextID.wrappingAdd(1, ordering: .relaxed).oldValue)
     }
 
+    /// `count` consecutive IDs, the first returned.
+    func makeIDs(count: Int) -> KafkaProducerMessageID {
+        KafkaProducerMessageID(rawValue: nextID.wrappingAdd(UInt64(count), ordering: .relaxed).oldValue)
+    }
+
     var delivered: Int { deliveredCount.load(ordering: .relaxed) }
     var failed: Int { failedCount.load(ordering: .relaxed) }
     var isStopping: Bool { !lifecycle.acceptsSends }
@@ -295,6 +300,65 @@ final class RDKafkaProducerCore: Sendable {
         return kafkaError
     }
 
+    /// Records `from..<to` of `batch` (no headers or timestamps) in one
+    /// `rd_kafka_produce_batch`: one clock read, one topic lock and one look at the lifecycle
+    /// and the transaction for all of them. Record `i` carries the fire-and-forget ID
+    /// `firstID + (i - from)`. Never blocks.
+    ///
+    /// A record librdkafka refused for another reason than a full queue is passed to `refused`
+    /// (which, as for ``produce(to:partition:key:value:opaque:blockWhenFull:)``, means nothing
+    /// of it was queued). Returns how many were queued, and the first record refused because
+    /// the queue was full: librdkafka then refuses every later one of the batch too, and the
+    /// caller sends them again.
+    func produceBatch(
+        to topic: RDKafkaTopic,
+        partition: Int32?,
+        batch: KafkaProducerBatch,
+        from: Int,
+        to end: Int,
+        firstID: UInt64,
+        refused: (Int, KafkaError) -> Void
+    ) -> (queued: Int, queueFullAt: Int?) {
+        producing.add(1, ordering: .sequentiallyConsistent)
+        defer { producing.subtract(1, ordering: .sequentiallyConsistent) }
+        var refusal: KafkaError? = nil
+        if !lifecycle.acceptsSends {
+            refusal = KafkaError(code: .destroyed, message: "the producer is shut down", topic: topic.name)
+        } else if isTransactional, !transactions.acceptsSends {
+            refusal = transactions.sendRefusal(topic: topic.name)
+        }
+        if let refusal {
+            for index in from..<end { refused(index, refusal) }
+            return (0, nil)
+        }
+        let messages = batch.messages + from
+        let count = end - from
+        for offset in 0..<count {
+            messages[offset]._private = UnsafeMutableRawPointer(bitPattern: UInt(firstID &+ UInt64(offset)) << 1 | 1)!
+            messages[offset].err = RD_KAFKA_RESP_ERR_NO_ERROR
+        }
+        let queued = Int(rd_kafka_produce_batch(topic.handle, partition ?? RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, messages, Int32(count)))
+        guard queued < count else { return (queued, nil) }
+        for offset in 0..<count {
+            let code = messages[offset].err
+            if code == RD_KAFKA_RESP_ERR_NO_ERROR { continue }
+            if code == RD_KAFKA_RESP_ERR__QUEUE_FULL { return (queued, from + offset) }
+            var kafkaError = KafkaError(code, topic: topic.name)
+            if isTransactional, kafkaError.code == .invalidState {
+                kafkaError = transactions.librdkafkaRefusedSend(kafkaError, topic: topic.name)
+            }
+            if kafkaError.code == .messageSizeTooLarge {
+                let size = messages[offset].len + messages[offset].key_len
+                let limit = client.property("message.max.bytes").map { " (\($0))" } ?? ""
+                kafkaError.message = "message of \(size) bytes (key and value; headers and framing count too) "
+                    + "is larger than message.max.bytes\(limit): \(kafkaError.message)"
+                kafkaError.property = "message.max.bytes"
+            }
+            refused(from + offset, kafkaError)
+        }
+        return (queued, nil)
+    }
+
     // MARK: The poller
 
     fileprivate func pollLoop() {
@@ -351,11 +415,11 @@ final class RDKafkaProducerCore: Sendable {
     }
 
     /// Sender side: handles at most one pending event, only if the poller is not serving —
-    /// a sender never waits here.
-    @inline(__always)
-    func serveOne(fireAndForget id: KafkaProducerMessageID?) {
+    /// a sender never waits here. Returns whether it handled one.
+    @inline(__always) @discardableResult
+    func serveOne(fireAndForget id: KafkaProducerMessageID?) -> Bool {
         if let id { sendActivity.store(id.rawValue, ordering: .relaxed) }
-        guard serving.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        guard serving.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         let event = rd_kafka_queue_poll(client.mainQueue, 0)
         if let event {
             handle(event)
@@ -363,6 +427,7 @@ final class RDKafkaProducerCore: Sendable {
         }
         serving.store(false, ordering: .releasing)
         if event != nil { lifecycle.queueSpaceFreed() }
+        return event != nil
     }
 
     private func handle(_ event: OpaquePointer) {
@@ -583,4 +648,4 @@ func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?, Int) ->
 }
 
 /// A valid address for zero-length values (never written, never freed).
-nonisolated(unsafe) private let emptyBytes = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
+nonisolated(unsafe) let emptyBytes = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
