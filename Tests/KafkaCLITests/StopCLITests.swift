@@ -131,24 +131,36 @@ struct SecondSignalTests {
 
 @Suite("kafka produce: a stop while the queue is full and no broker answers")
 struct FullQueueStopTests {
-    @Test("SIGINT with a full queue and no broker ends after --stop-timeout: what was read and not sent is dropped and counted, every record has an outcome")
-    func fullQueueNoBrokerEnds() throws {
-        // Nothing listens on port 1: the queue (1 000 records) fills and the sender waits for
-        // room that only the stop's purge makes; the other 2 000 lines were read already.
+    /// 3 000 lines to a port nothing listens on, SIGINT once they were read: the queue (1 000
+    /// records) fills and the sender waits for room that only the stop's purge makes; the
+    /// other 2 000 lines were read already.
+    func stoppedWithFullQueue(_ extra: [String] = []) throws -> RunningCLI.Finished {
         let child = try RunningCLI(
             ["produce", "--brokers", "127.0.0.1:1", "--topic", "t", "--stop-timeout", "1",
-             "-X", "queue.buffering.max.messages=1000", "-X", "message.timeout.ms=300000"], seconds: 60)
+             "-X", "queue.buffering.max.messages=1000", "-X", "message.timeout.ms=300000"] + extra, seconds: 60)
         child.write((0..<3000).map { "v\($0)\n" }.joined())
         try child.waitUntilInputRead()
         child.signal(SIGINT)
         let finished = try child.finish()
         #expect(finished.reason == .exit && finished.status == 1, "\(finished.reason) \(finished.status): \(finished.stderr)")
+        return finished
+    }
+
+    @Test("SIGINT with a full queue and no broker ends after --stop-timeout: what was read and not sent is dropped and counted, every record has an outcome")
+    func fullQueueNoBrokerEnds() throws {
+        let finished = try stoppedWithFullQueue()
         let summary = try #require(finished.stderr.firstMatch(of: /produce: sent (\d+), delivered (\d+), failed (\d+)/), "\(finished.stderr)")
         let abandoned = finished.stderr.firstMatch(of: /(\d+) records read were not sent/).flatMap { Int($0.1) } ?? 0
         let (sent, delivered, failed) = (Int(summary.1)!, Int(summary.2)!, Int(summary.3)!)
         #expect(delivered == 0)
         #expect(sent + abandoned == 3000, "every line read was sent or counted as not sent: \(finished.stderr)")
         #expect(failed == 3000, "every line read has one outcome, a failure: \(finished.stderr)")
+    }
+
+    @Test("records dropped after the stop's bound count toward --count: every record up to it has one outcome")
+    func abandonedCountTowardCount() throws {
+        let finished = try stoppedWithFullQueue(["--count", "1500"])
+        #expect(finished.stderr.contains("delivered 0, failed 1500"), "\(finished.stderr)")
     }
 }
 
