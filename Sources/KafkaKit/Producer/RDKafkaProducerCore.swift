@@ -247,15 +247,7 @@ final class RDKafkaProducerCore: Sendable {
             kafkaError = transactions.librdkafkaRefusedSend(kafkaError, topic: topic)
         }
         kafkaError.message += KafkaError.topicNameReason(kafkaError.code, topic: topic)
-        if kafkaError.code == .messageSizeTooLarge {
-            let size = (value?.count ?? 0) + (key?.count ?? 0)
-            let limit = client.property("message.max.bytes").map { " (\($0))" } ?? ""
-            // librdkafka counts headers and the record's framing too: a record a few bytes
-            // under the limit may still be refused.
-            kafkaError.message = "message of \(size) bytes (key and value; headers and framing count too) "
-                + "is larger than message.max.bytes\(limit): \(kafkaError.message)"
-            kafkaError.property = "message.max.bytes"
-        }
+        explainSizeRefusal(&kafkaError, size: (value?.count ?? 0) + (key?.count ?? 0))
         tracing?.sendRefused(opaque, error: kafkaError)
         return kafkaError
     }
@@ -290,14 +282,19 @@ final class RDKafkaProducerCore: Sendable {
         if isTransactional, kafkaError.code == .invalidState {
             kafkaError = transactions.librdkafkaRefusedSend(kafkaError, topic: topic.name)
         }
-        if kafkaError.code == .messageSizeTooLarge {
-            let size = (value?.count ?? 0) + (key?.count ?? 0)
-            let limit = client.property("message.max.bytes").map { " (\($0))" } ?? ""
-            kafkaError.message = "message of \(size) bytes (key and value; headers and framing count too) "
-                + "is larger than message.max.bytes\(limit): \(kafkaError.message)"
-            kafkaError.property = "message.max.bytes"
-        }
+        explainSizeRefusal(&kafkaError, size: (value?.count ?? 0) + (key?.count ?? 0))
         return kafkaError
+    }
+
+    /// A record refused as too large says its size and the limit, and names the property.
+    private func explainSizeRefusal(_ kafkaError: inout KafkaError, size: Int) {
+        guard kafkaError.code == .messageSizeTooLarge else { return }
+        let limit = client.property("message.max.bytes").map { " (\($0))" } ?? ""
+        // librdkafka counts headers and the record's framing too: a record a few bytes
+        // under the limit may still be refused.
+        kafkaError.message = "message of \(size) bytes (key and value; headers and framing count too) "
+            + "is larger than message.max.bytes\(limit): \(kafkaError.message)"
+        kafkaError.property = "message.max.bytes"
     }
 
     /// Records `from..<to` of `batch` (no headers or timestamps) in one
@@ -347,13 +344,7 @@ final class RDKafkaProducerCore: Sendable {
             if isTransactional, kafkaError.code == .invalidState {
                 kafkaError = transactions.librdkafkaRefusedSend(kafkaError, topic: topic.name)
             }
-            if kafkaError.code == .messageSizeTooLarge {
-                let size = messages[offset].len + messages[offset].key_len
-                let limit = client.property("message.max.bytes").map { " (\($0))" } ?? ""
-                kafkaError.message = "message of \(size) bytes (key and value; headers and framing count too) "
-                    + "is larger than message.max.bytes\(limit): \(kafkaError.message)"
-                kafkaError.property = "message.max.bytes"
-            }
+            explainSizeRefusal(&kafkaError, size: messages[offset].len + messages[offset].key_len)
             refused(from + offset, kafkaError)
         }
         return (queued, nil)
