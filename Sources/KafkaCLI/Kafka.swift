@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import KafkaKit
 
 /// The `kafka` command: res_kafka's CLI commands, plus what an operator uses kcat for.
 ///
@@ -42,7 +44,41 @@ struct Kafka: AsyncParsableCommand {
         case ["-X", "list"], ["-Xlist"]: printProperties(json: false)
         case ["-X", "list", "--output", "json"], ["-Xlist", "--output", "json"], ["--output", "json", "-X", "list"]: printProperties(json: true)
         case ["-X", "list", "--output", "text"], ["--output", "text", "-X", "list"]: printProperties(json: false)
-        default: await main(nil)
+        default: await runCommand()
         }
+    }
+
+    /// swift-argument-parser's `main`, with one step before the exit: every librdkafka client
+    /// the command made is destroyed first (see ``KafkaOpenClients``).
+    static func runCommand() async {
+        var failure: (any Error)?
+        do {
+            var command = try await asyncParseAsRoot(nil)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            failure = error
+        }
+        exitAfterClientsClosed(failure)
+    }
+
+    /// How long the exit waits for the clients' destroys (a consumer's may leave its group).
+    static let clientCloseTimeout: Duration = .seconds(10)
+
+    /// Exits as swift-argument-parser does, once the command's clients are destroyed. A client
+    /// still open then is a bug (a reference kept past its use): it is reported, and the exit
+    /// handlers are skipped, as OpenSSL's would clean up under librdkafka's running threads.
+    static func exitAfterClientsClosed(_ failure: (any Error)?) -> Never {
+        let open = KafkaOpenClients.waitUntilAllDestroyed(timeout: clientCloseTimeout)
+        guard open > 0 else { exit(withError: failure) }
+        let message = failure.map { fullMessage(for: $0) } ?? ""
+        let code = failure.map { exitCode(for: $0).rawValue } ?? 0
+        if !message.isEmpty { (code == 0 ? print(message) : printError(message)) }
+        printError("kafka: internal error: \(open) librdkafka client\(open == 1 ? " was" : "s were") still open at exit (please report this)")
+        fflush(nil)
+        _exit(code)
     }
 }

@@ -199,14 +199,17 @@ struct Produce: AsyncParsableCommand {
             // In a transaction, only while the records are sent and awaited: once it is being
             // committed or aborted, librdkafka's own calls finish it.
             let purgeable = Mutex(true)
-            @Sendable func purgeInFlight() {
-                guard purgeable.withLock({ $0 }), producer.outputQueueLength > 0 else { return }
+            // Weak, as is the stop action's hold on `stop`: a stop action or a timer still
+            // pending must not keep the producer (and its librdkafka client) past the command.
+            let purgeInFlight: @Sendable () -> Void = { [weak producer] in
+                guard let producer, purgeable.withLock({ $0 }), producer.outputQueueLength > 0 else { return }
                 if purgeNoticed.withLock({ noticed in defer { noticed = true }; return !noticed }) {
                     printError("kafka produce: purging the records still in flight after \(Self.seconds(stopTimeout)) s (each counts as failed)")
                 }
                 producer.purge(includingInFlight: true)
             }
-            stop.onStop {
+            stop.onStop { [weak stop] in
+                guard let stop else { return }
                 stopDeadline.withLock { $0 = .now + .milliseconds(Int64(stopTimeout * 1000)) }
                 if transactional {
                     // The transaction is doomed (a signal, a record refused or failed): what was
@@ -217,10 +220,10 @@ struct Produce: AsyncParsableCommand {
                     DispatchQueue.global().async { purgeInFlight() }
                     return
                 }
-                DispatchQueue.global().asyncAfter(deadline: .now() + stopTimeout) {
+                DispatchQueue.global().asyncAfter(deadline: .now() + stopTimeout) { [weak stop] in
                     // Records read but not sent yet are dropped from now on: with the broker
                     // gone, each would wait for room in the queue again.
-                    stop.abandon()
+                    stop?.abandon()
                     purgeInFlight()
                 }
             }

@@ -46,9 +46,18 @@ struct CLI {
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL { throw TimedOut(arguments: arguments) }
+        checkEnded(arguments, reason: process.terminationReason, status: process.terminationStatus, stderr: String(decoding: errData, as: UTF8.self))
         return Result(
             status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
             stdoutBytes: Array(outData))
+    }
+
+    /// What every run of `kafka` must do, whatever its test checks: end without crashing, and
+    /// with every librdkafka client destroyed before it exits (the command says so otherwise).
+    static func checkEnded(_ arguments: [String], reason: Process.TerminationReason, status: Int32, stderr: String) {
+        let crashed = reason == .uncaughtSignal && [SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGTRAP, SIGFPE].contains(status)
+        #expect(!crashed, "kafka \(arguments.joined(separator: " ")) crashed (signal \(status)): \(stderr)")
+        #expect(!stderr.contains("still open at exit"), "kafka \(arguments.joined(separator: " ")) kept a client past its end: \(stderr)")
     }
 
     /// A configuration file in a fresh directory.

@@ -132,9 +132,11 @@ final class RunningCLI {
         stderrDone.wait()
         watchdog.cancel()
         if process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL { throw CLI.TimedOut(arguments: arguments) }
+        let stderr = String(decoding: stderr.data.withLock { $0 }, as: UTF8.self)
+        CLI.checkEnded(arguments, reason: process.terminationReason, status: process.terminationStatus, stderr: stderr)
         return Finished(
             reason: process.terminationReason, status: process.terminationStatus,
-            stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr.data.withLock { $0 }, as: UTF8.self))
+            stdout: String(decoding: stdout, as: UTF8.self), stderr: stderr)
     }
 }
 

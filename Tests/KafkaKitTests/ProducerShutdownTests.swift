@@ -30,6 +30,35 @@ struct ProducerShutdownTests {
         #expect(producer.deliveredCount + producer.failedCount == 70_001)
     }
 
+    /// What holds the producer, and is held by the producer's own handler: a cycle.
+    final class Owner: @unchecked Sendable {
+        var producer: KafkaProducer?
+        let reported = Mutex(0)
+    }
+
+    @Test("a handler that captures what holds the producer lets it go at shutdown: the cycle ends, the producer is released")
+    func handlerCycleEndsAtShutdown() async throws {
+        let cluster = MockCluster()
+        cluster.createTopic("cycle", partitions: 1)
+        weak var released: KafkaProducer?
+        weak var releasedOwner: Owner?
+        func sendAndShutDown() async throws {
+            let owner = Owner()
+            let producer = try KafkaProducer(configuration: configuration(cluster)) { event in
+                if case .deliveryReports(let reports) = event { owner.reported.withLock { $0 += reports.count } }
+            }
+            owner.producer = producer
+            released = producer
+            releasedOwner = owner
+            for i in 0..<10 { _ = try await producer.send(KafkaProducerRecord(topic: "cycle", value: "m\(i)")) }
+            try await returnsWithin(seconds: 30) { await producer.shutdown(timeout: .seconds(10)) }
+            #expect(owner.reported.withLock { $0 } == 10)
+        }
+        try await sendAndShutDown()
+        #expect(releasedOwner == nil, "the producer kept its handler (and what it captured) after shutdown")
+        #expect(released == nil, "the producer outlived its shutdown and every reference to it")
+    }
+
     @Test("after the loop is left, later events are discarded and a new loop ends at once")
     func eventsAfterBreakAreDiscarded() async throws {
         let cluster = MockCluster()

@@ -58,6 +58,9 @@ public final class KafkaProducer: Sendable, Service {
     /// The handler runs on a KafkaKit thread: the one serving librdkafka's queue, which is
     /// often the sending task's own thread right after a send. Keep it short and never block
     /// in it; hand longer work to a task or queue of your own.
+    ///
+    /// The producer lets go of the handler once it is shut down (after the last event), so a
+    /// handler may capture what holds the producer: the cycle ends with the shutdown.
     public convenience init(
         configuration: KafkaConfiguration,
         logger: Logger = KafkaProducer.defaultLogger,

@@ -34,7 +34,10 @@ final class RDKafkaProducerCore: Sendable {
     /// without an event sequence.
     let events: BoundedEventBuffer<KafkaProducerEvent>?
     /// Called with each event instead, on the thread that serves it; `nil` unless given.
-    let eventHandler: (@Sendable (KafkaProducerEvent) -> Void)?
+    /// Released once the poller stopped (no event is served after it): a handler that
+    /// captured what holds the producer would otherwise keep it, and its librdkafka handle,
+    /// for the life of the process.
+    private let eventHandler: Mutex<(@Sendable (KafkaProducerEvent) -> Void)?>
     /// Whether fire-and-forget reports are wanted at all (else only failures are logged).
     private let wantsReports: Bool
     /// Metrics fed from statistics and delivery failures; `nil` when off.
@@ -94,7 +97,7 @@ final class RDKafkaProducerCore: Sendable {
             // Weak: the event sequence may outlive the producer, and must not keep its client.
             ? BoundedEventBuffer(capacity: configuration.eventBufferCapacity, onSpace: { [weak lifecycle] in lifecycle?.queueSpaceFreed() })
             : nil
-        self.eventHandler = eventHandler
+        self.eventHandler = Mutex(eventHandler)
         self.wantsReports = withEvents || eventHandler != nil
         self.tracing = configuration.tracing.map { RDKafkaProducerTracing(options: $0, clientID: configuration.clientID) }
         self.metrics = RDKafkaMetrics.make(configuration, kind: .producer, logger: logger)
@@ -387,6 +390,7 @@ final class RDKafkaProducerCore: Sendable {
                 deferring = true  // look again soon: a send in progress finishes within microseconds
             case .stop:
                 events?.finish()
+                eventHandler.withLock { $0 = nil }
                 return
             }
         }
@@ -457,7 +461,8 @@ final class RDKafkaProducerCore: Sendable {
     /// full buffer).
     @discardableResult
     private func publish(_ event: KafkaProducerEvent, weight: Int, droppableWhenFull: Bool = false) -> Bool {
-        if let eventHandler {
+        // Copied out of the lock: the handler runs without it (once per event, not per record).
+        if let eventHandler = eventHandler.withLock({ $0 }) {
             eventHandler(event)
             return true
         }

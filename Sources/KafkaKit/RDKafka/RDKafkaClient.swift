@@ -66,6 +66,7 @@ final class RDKafkaClient: @unchecked Sendable {
             )
         }
         handle = rk
+        KafkaOpenClients.opened()
         self.callbackContext = callbackContext
         if logsOnMainQueue { rd_kafka_set_log_queue(rk, nil) }  // nil: the main queue
         mainQueue = rd_kafka_queue_get_main(rk)
@@ -96,6 +97,7 @@ final class RDKafkaClient: @unchecked Sendable {
         func destroy() {
             rd_kafka_queue_destroy(mainQueue)
             rd_kafka_destroy(handle)
+            KafkaOpenClients.destroyed()
         }
     }
 
