@@ -40,3 +40,12 @@ struct OpenClientsStateTests {
         #expect(state.destroyed() == ["b"])
     }
 }
+
+@Suite("OpenSSL at exit")
+struct OpenSSLExitTests {
+    @Test("OpenSSL is told not to clean up at exit, under librdkafka's running threads, before the first client")
+    func noCleanupAtExit() throws {
+        _ = try KafkaAdminClient(configuration: KafkaConfiguration(bootstrapServers: ["127.0.0.1:1"]))
+        #expect(RDKafkaOpenSSLExit.disabled, "OPENSSL_init_crypto was not found or refused OPENSSL_INIT_NO_ATEXIT")
+    }
+}

@@ -39,6 +39,7 @@ final class RDKafkaClient: @unchecked Sendable {
         configure: (OpaquePointer) -> Void = { _ in }
     ) throws(KafkaError) {
         try RDKafkaConfig.checkRuntimeVersion()
+        _ = RDKafkaOpenSSLExit.disabled
         var configuration = configuration
         try configuration.applyMetricsInterval()
         let mainQueueServer = !logsOnMainQueue && configuration.emitsStatistics
