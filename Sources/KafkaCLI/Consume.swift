@@ -151,7 +151,7 @@ struct Consume: AsyncParsableCommand {
             configuration["auto.offset.reset"] = from == "end" ? "latest" : "earliest"
             if exitAtEnd { configuration["enable.partition.eof"] = "true" }
             let consumer = try KafkaConsumer(configuration: configuration, logger: connection.logger)
-            let written: Int
+            let written: (records: Int, outputClosed: Bool)
             do {
                 written = try await consume(consumer, stop: stop)
             } catch {
@@ -160,12 +160,14 @@ struct Consume: AsyncParsableCommand {
             }
             // Commits (in a group) what was stored: what was printed.
             await consumer.close()
-            if let count, written < count, stop.signal == nil { printError("kafka consume: \(written) of \(count) records before the end") }
+            if let count, written.records < count, stop.signal == nil, !written.outputClosed {
+                printError("kafka consume: \(written.records) of \(count) records before the end")
+            }
         }
     }
 
     /// Subscribes or assigns, then prints until the count, the end, a signal or a failure.
-    private func consume(_ consumer: KafkaConsumer, stop: StopSignals) async throws -> Int {
+    private func consume(_ consumer: KafkaConsumer, stop: StopSignals) async throws -> (records: Int, outputClosed: Bool) {
         let now = Self.nowMilliseconds()
         let until = try untilTime(now: now)
         let ends = ConsumeEnds(exitAtEnd: exitAtEnd)
@@ -218,7 +220,7 @@ struct Consume: AsyncParsableCommand {
         defer { watcher.cancel() }
         let printed = await printer.run(stop: stop)
         if let failure = printed.failure { throw CLIFailure.kafka(failure) }
-        return printed.written
+        return (printed.written, printed.outputClosed)
     }
 
     private var nullText: [UInt8] {

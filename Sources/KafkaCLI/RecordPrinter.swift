@@ -32,6 +32,8 @@ final class RecordPrinter: @unchecked Sendable {
     private let storesOffsets: Bool
     private let flushesEachRecord: Bool
     private let endReached = Atomic<Bool>(false)
+    /// Set by the watch on standard output when its reader went away.
+    private let readerGone = Atomic<Bool>(false)
     private let loop = Mutex<Task<Result, Never>?>(nil)
 
     // On `thread` only. The buffer sits in memory of its own: a stored `var` of a class would
@@ -42,12 +44,17 @@ final class RecordPrinter: @unchecked Sendable {
     /// Per partition: whether a record at or after `--until` was reached.
     private var finished: [Bool] = []
     private var failure: String?
+    /// Whether the reader of standard output went away (EPIPE: `kafka consume | head`).
+    private var outputClosed = false
 
     struct Result: Sendable {
         /// Records printed.
         var written: Int
-        /// Why output stopped, if it could not be written.
+        /// Why output stopped, if it could not be written (not when its reader went away).
         var failure: String?
+        /// Whether output stopped because its reader went away: the end the reader chose, as
+        /// a stop is (what it read is committed in a group, what it did not is not).
+        var outputClosed = false
     }
 
     init(
@@ -78,7 +85,28 @@ final class RecordPrinter: @unchecked Sendable {
         let task = Task(executorPreference: thread) { await self.printLoop(stop) }
         loop.withLock { $0 = task }
         stop.onStop { task.cancel() }
+        watchReader(stop: stop)
         return await task.value
+    }
+
+    /// Standard output a pipe or a socket: a thread waits for its reader to go away
+    /// (`POLLERR`, `POLLHUP`) and ends the loop then, also while it waits for records that
+    /// may never come (`kafka consume | head -1` at the end of a topic). Weak: the thread
+    /// may wait until the process ends, and must not keep the consumer.
+    private func watchReader(stop: StopSignals) {
+        var status = stat()
+        guard fstat(1, &status) == 0, (status.st_mode & S_IFMT) == S_IFIFO || (status.st_mode & S_IFMT) == S_IFSOCK else { return }
+        let wake = stop.wakeDescriptor
+        let thread = Thread { [weak self] in
+            // Events 0: only the errors and the hang-up, which poll always reports.
+            var fds = [pollfd(fd: 1, events: 0, revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            while poll(&fds, 2, -1) < 0 && errno == EINTR {}
+            guard fds[0].revents & Int16(POLLERR | POLLHUP) != 0, let self else { return }
+            self.readerGone.store(true, ordering: .releasing)
+            self.loop.withLock { $0 }?.cancel()
+        }
+        thread.name = "kafka.stdout"
+        thread.start()
     }
 
     /// Every partition is at its end: the loop stops once it has nothing more ready.
@@ -108,7 +136,7 @@ final class RecordPrinter: @unchecked Sendable {
             if stop.isStopRequested { break }
         }
         flush()
-        return Result(written: written, failure: failure)
+        return Result(written: written, failure: failure, outputClosed: outputClosed || readerGone.load(ordering: .acquiring))
     }
 
     /// A record at or after `--until`: its partition is finished (and paused, so that no more
@@ -140,9 +168,13 @@ final class RecordPrinter: @unchecked Sendable {
     /// Writes out the buffer, then stores the offsets of what it held; `false` once output failed.
     @discardableResult
     private func flush() -> Bool {
-        guard failure == nil else { return false }
+        guard failure == nil && !outputClosed else { return false }
         if let error = output.pointee.flush() {
-            failure = "cannot write the output: \(String(cString: strerror(error)))"
+            if error == EPIPE {
+                outputClosed = true
+            } else {
+                failure = "cannot write the output: \(String(cString: strerror(error)))"
+            }
             return false
         }
         guard storesOffsets else { return true }
@@ -160,7 +192,8 @@ final class RecordPrinter: @unchecked Sendable {
     /// On ``thread``, whenever the loop waits for records (or has not started, or has ended).
     private func becameIdle() {
         assert(thread.isCurrent)
-        flush()
-        if endReached.load(ordering: .acquiring) { loop.withLock { $0 }?.cancel() }
+        // A write that failed here ends the loop too: it would otherwise wait for records it
+        // can no longer print (`kafka consume | head -1` waited for ever).
+        if !flush() || endReached.load(ordering: .acquiring) { loop.withLock { $0 }?.cancel() }
     }
 }

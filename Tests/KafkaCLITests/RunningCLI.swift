@@ -24,6 +24,7 @@ final class RunningCLI {
     private let process = Process()
     private let input = Pipe(), output = Pipe(), errors = Pipe()
     private var stdout = Data()
+    private var outputClosed = false
     private let stderr = Collected()
     private let stderrDone = DispatchSemaphore(value: 0)
     private let watchdog: DispatchWorkItem
@@ -65,6 +66,13 @@ final class RunningCLI {
 
     func closeInput() {
         try? input.fileHandleForWriting.close()
+    }
+
+    /// Closes the read end of the child's standard output, as `head` does once it has its
+    /// lines: the child's next write fails (EPIPE), and a pipe it watches reports the hang-up.
+    func closeOutput() {
+        try? output.fileHandleForReading.close()
+        outputClosed = true
     }
 
     func signal(_ signal: Int32) {
@@ -127,7 +135,7 @@ final class RunningCLI {
 
     /// Reads the rest of standard output and waits for the child to end.
     func finish() throws -> Finished {
-        stdout.append(output.fileHandleForReading.readDataToEndOfFile())
+        if !outputClosed { stdout.append(output.fileHandleForReading.readDataToEndOfFile()) }
         process.waitUntilExit()
         stderrDone.wait()
         watchdog.cancel()
