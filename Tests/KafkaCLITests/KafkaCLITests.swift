@@ -40,7 +40,7 @@ struct CLI {
         let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
         defer { watchdog.cancel() }
-        if let stdin { input.fileHandleForWriting.write(stdin) }
+        if let stdin { writeToChild(input.fileHandleForWriting.fileDescriptor, Array(stdin)) }
         try input.fileHandleForWriting.close()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()

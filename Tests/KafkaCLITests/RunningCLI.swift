@@ -60,8 +60,9 @@ final class RunningCLI {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
+    /// Writes to the child's standard input (see ``writeToChild(_:_:)``).
     func write(_ text: String) {
-        input.fileHandleForWriting.write(Data(text.utf8))
+        writeToChild(input.fileHandleForWriting.fileDescriptor, Array(text.utf8))
     }
 
     func closeInput() {
@@ -151,4 +152,29 @@ final class RunningCLI {
 /// Bytes another thread collects.
 final class Collected: Sendable {
     let data = Mutex(Data())
+}
+
+/// Writes to a child's standard input. A child that has ended (the failure a test is about to
+/// report) is EPIPE here, never SIGPIPE for the test process: SIGPIPE is held back on this
+/// thread for the write, and the one it raised taken.
+func writeToChild(_ fd: Int32, _ bytes: [UInt8]) {
+    var pipeSignal = sigset_t()
+    sigemptyset(&pipeSignal)
+    sigaddset(&pipeSignal, SIGPIPE)
+    var previous = sigset_t()
+    pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 {
+            if errno == EPIPE {
+                var none = timespec()
+                while sigtimedwait(&pipeSignal, nil, &none) < 0 && errno == EINTR {}
+            }
+            return
+        }
+        offset += n
+    }
 }
