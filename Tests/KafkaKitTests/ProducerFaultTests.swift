@@ -9,7 +9,8 @@ import Testing
 /// replicas), with and without idempotence. Each message carries its sequence number and goes
 /// to partition `sequence % 4`; afterwards every report is matched with the log read back
 /// (``DeliveryAudit``): every message has exactly one outcome, nothing delivered is missing,
-/// and with idempotence nothing is stored twice or out of order.
+/// and with idempotence nothing is stored twice or out of order — for every fault the
+/// producer rides out (not across message timeouts: see the end of the test).
 ///
 /// Each case prints its audit (`FAULT ...`): the README's table of faults is made of them.
 @Suite("Producer faults: 100 000 messages each, every one accounted for", .serialized)
@@ -94,7 +95,12 @@ struct ProducerFaultTests {
             #expect(audit.failed.keys.allSatisfy { $0 == .messageTimedOut }, "only timeouts")
             #expect(audit.delivered > 0, "the producer recovers after the timeouts")
         }
-        if idempotent {
+        // Idempotence promises no duplicate and no reordering while the producer can retry.
+        // Not across message timeouts: librdkafka cannot retry a timed-out message, bumps the
+        // epoch, and records of other partitions in flight then may be written twice (its
+        // maintainers say so in librdkafka issue #4953). Seen here once in 15 CI runs:
+        // 2 938 duplicates after 24 124 timeouts. Every outcome is still checked above.
+        if idempotent && fault.deliversAll {
             #expect(audit.duplicates == 0)
             #expect(audit.outOfOrder == 0)
         }
