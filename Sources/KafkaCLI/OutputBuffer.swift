@@ -1,5 +1,6 @@
 import Foundation
 import KafkaKitEvents
+import _KafkaKitCLISupport
 
 /// Bytes formatted for standard output, written out in large pieces: memory of its own
 /// (no array's uniqueness and capacity checks per append), appended to with `memcpy`, and
@@ -22,36 +23,13 @@ struct OutputBuffer {
     var isLarge: Bool { count >= 1 << 16 }
 
     /// Writes out everything formatted to `fd`; the `errno` of a failed write (the bytes are
-    /// dropped). A reader that went away is `EPIPE`, not the end of the process: SIGPIPE is
-    /// held back on this thread for the write (and the one it raised taken), so that the
-    /// command can stop cleanly — a consumer leaving its group, every produced record still
-    /// getting its outcome.
+    /// dropped). A reader that went away is `EPIPE`, not the end of the process (see
+    /// ``kafkaWriteWithoutSIGPIPE(_:_:_:)``), so that the command can stop cleanly — a
+    /// consumer leaving its group, every produced record still getting its outcome.
     mutating func flush(to fd: Int32 = 1) -> Int32? {
         guard count > 0 else { return nil }
         defer { count = 0 }
-        var pipeSignal = sigset_t()
-        sigemptyset(&pipeSignal)
-        sigaddset(&pipeSignal, SIGPIPE)
-        var previous = sigset_t()
-        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        var offset = 0
-        while offset < count {
-            let n = Foundation.write(fd, base + offset, count - offset)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 {
-                let error = n < 0 ? errno : EIO
-                if error == EPIPE {
-                    // The write raised SIGPIPE for this thread: take it before the mask is
-                    // restored, or it would end the process then.
-                    var none = timespec()
-                    while sigtimedwait(&pipeSignal, nil, &none) < 0 && errno == EINTR {}
-                }
-                return error
-            }
-            offset += n
-        }
-        return nil
+        return kafkaWriteWithoutSIGPIPE(fd, base, count)
     }
 
     /// Forgets what was appended after `mark` (a ``count`` read earlier).

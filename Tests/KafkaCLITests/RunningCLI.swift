@@ -1,4 +1,5 @@
 import Foundation
+import _KafkaKitCLISupport
 import Synchronization
 import Testing
 
@@ -155,26 +156,7 @@ final class Collected: Sendable {
 }
 
 /// Writes to a child's standard input. A child that has ended (the failure a test is about to
-/// report) is EPIPE here, never SIGPIPE for the test process: SIGPIPE is held back on this
-/// thread for the write, and the one it raised taken.
+/// report) is EPIPE here, never SIGPIPE for the test process.
 func writeToChild(_ fd: Int32, _ bytes: [UInt8]) {
-    var pipeSignal = sigset_t()
-    sigemptyset(&pipeSignal)
-    sigaddset(&pipeSignal, SIGPIPE)
-    var previous = sigset_t()
-    pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
-    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 {
-            if errno == EPIPE {
-                var none = timespec()
-                while sigtimedwait(&pipeSignal, nil, &none) < 0 && errno == EINTR {}
-            }
-            return
-        }
-        offset += n
-    }
+    _ = bytes.withUnsafeBytes { kafkaWriteWithoutSIGPIPE(fd, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, $0.count) }
 }
